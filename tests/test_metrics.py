@@ -1,0 +1,338 @@
+"""metrics: hand-computable metric values, mode restoration, timing and side-by-side compare."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sys
+import types
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from symtorch_lab import metrics
+from symtorch_lab.metrics import (
+    Comparison,
+    compare,
+    evaluate,
+    parameter_bytes,
+    peak_memory,
+    throughput,
+)
+
+
+class ConstantLM(nn.Module):
+    """Uniform next-token distribution over ``vocab`` tokens: perplexity is exactly ``vocab``."""
+
+    def __init__(self, vocab: int) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, input_ids, attention_mask=None):
+        return types.SimpleNamespace(logits=torch.zeros(*input_ids.shape, self.vocab) * self.scale)
+
+
+class BigramLM(nn.Module):
+    """logits[b, t] = table[input_ids[b, t]]: a model whose NLL can be computed by hand."""
+
+    def __init__(self, table: torch.Tensor) -> None:
+        super().__init__()
+        self.table = nn.Parameter(table)
+
+    def forward(self, input_ids, attention_mask=None):
+        return self.table[input_ids]
+
+
+def _ref_perplexity(table, ids, mask=None):
+    """Explicit loop: position t scores token t+1 when both are unmasked."""
+    logp = torch.log_softmax(table.double(), dim=-1)
+    nll, count = 0.0, 0
+    for b in range(ids.shape[0]):
+        for t in range(ids.shape[1] - 1):
+            if mask is None or mask[b, t + 1]:
+                nll -= float(logp[ids[b, t], ids[b, t + 1]])
+                count += 1
+    return math.exp(nll / count)
+
+
+def test_mse_and_mae_are_exact_dataset_means():
+    X = torch.tensor([[1.0], [2.0], [3.0]])
+    y = torch.ones(3, 1)
+    assert evaluate(nn.Identity(), (X, y), "mse") == pytest.approx(5 / 3)
+    assert evaluate(nn.Identity(), (X, y), "mae") == pytest.approx(1.0)
+    # batches [0, 1] and [4]: the mean of batch means would be 2.25
+    assert evaluate(nn.Identity(), (X, y), "mse", batch_size=2) == pytest.approx(5 / 3)
+    loader = DataLoader(TensorDataset(X, y), batch_size=2)
+    assert evaluate(nn.Identity(), loader, "mse") == pytest.approx(5 / 3)
+    # (N, 1) predictions against (N,) targets are aligned, never broadcast to (N, N)
+    distinct = torch.tensor([1.0, 0.0, 3.0])  # broadcasting would give 24 / 9
+    assert evaluate(nn.Identity(), (X, distinct), "mse") == pytest.approx(4 / 3)
+
+
+def test_accuracy_and_cross_entropy_by_hand():
+    logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, 0.0], [0.0, 1.0]])
+    labels = torch.tensor([0, 1, 1, -100])  # the last row is ignored (HF convention)
+    assert evaluate(nn.Identity(), (logits, labels), "accuracy") == pytest.approx(2 / 3)
+    uniform = torch.zeros(6, 5)
+    targets = torch.tensor([0, 1, 2, 3, 4, 0])
+    assert evaluate(nn.Identity(), (uniform, targets), "cross_entropy") == pytest.approx(
+        math.log(5)
+    )
+    expected = -torch.log_softmax(logits[:3], -1)[torch.arange(3), labels[:3]].mean()
+    assert evaluate(nn.Identity(), (logits, labels), "cross_entropy") == pytest.approx(
+        float(expected)
+    )
+
+
+def test_perplexity_of_uniform_logits_is_vocab_size():
+    ids = torch.randint(0, 17, (3, 11), generator=torch.Generator().manual_seed(0))
+    assert evaluate(ConstantLM(17), ids, "perplexity") == pytest.approx(17.0, rel=1e-6)
+    assert evaluate(ConstantLM(17), {"input_ids": ids}, "perplexity") == pytest.approx(17.0)
+
+
+def test_perplexity_shifts_targets_and_honours_masks_and_labels():
+    vocab = 6
+    table = torch.randn(vocab, vocab, generator=torch.Generator().manual_seed(1))
+    ids = torch.tensor([[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    model = BigramLM(table)
+    assert evaluate(model, ids, "perplexity") == pytest.approx(_ref_perplexity(table, ids))
+    batch = {"input_ids": ids, "attention_mask": mask}
+    assert evaluate(model, [batch], "perplexity") == pytest.approx(
+        _ref_perplexity(table, ids, mask)
+    )
+    labels = ids.masked_fill(mask == 0, -100)
+    assert evaluate(model, (ids, labels), "perplexity") == pytest.approx(
+        _ref_perplexity(table, ids, mask)
+    )
+    # a model that predicts the next token with certainty has perplexity 1 only if shifted
+    perfect = torch.full((vocab, vocab), -30.0)
+    perfect[torch.arange(vocab - 1), torch.arange(1, vocab)] = 30.0
+    assert evaluate(BigramLM(perfect), ids[:1], "perplexity") == pytest.approx(1.0)
+
+
+def test_callable_metric_and_callable_data():
+    X, y = torch.arange(6.0).reshape(6, 1), torch.zeros(6, 1)
+
+    def max_abs(out, target):
+        return float((out - target).abs().max())
+
+    batches = lambda: iter([(X[:2], y[:2]), (X[2:], y[2:])])  # noqa: E731  (a fresh iterator)
+    # weighted by batch size: (1 * 2 + 5 * 4) / 6
+    assert evaluate(nn.Identity(), batches, max_abs) == pytest.approx(22 / 6)
+
+
+def test_training_flags_and_grad_mode_are_restored():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.Linear(2, 1))
+    model.train()
+    model[2].eval()  # a deliberately frozen part must stay frozen
+    seen = []
+    model.register_forward_hook(
+        lambda m, i, o: seen.append((m.training, m[1].training, torch.is_grad_enabled()))
+    )
+    X, y = torch.randn(4, 2), torch.randn(4, 1)
+    evaluate(model, (X, y), "mse")
+    throughput(model, X, repeats=1, warmup=0)
+    assert seen and all(flags == (False, False, False) for flags in seen)
+    assert [m.training for m in model] == [True, True, False] and model.training
+    assert torch.is_grad_enabled()
+
+    def broken(out, target):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        evaluate(model, (X, y), broken)
+    assert [m.training for m in model] == [True, True, False] and model.training
+
+
+class FakeClock:
+    """Stands in for time.perf_counter; each forward of ``Tick`` advances it by ``step``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Tick(nn.Module):
+    def __init__(
+        self, clock: FakeClock, step: float, log: list | None = None, tag: str = ""
+    ) -> None:
+        super().__init__()
+        self.clock, self.step, self.log, self.tag = clock, step, log, tag
+        self.weight = nn.Parameter(torch.ones(1))
+
+    def forward(self, x=None, input_ids=None):
+        self.clock.now += self.step
+        if self.log is not None:
+            self.log.append(self.tag)
+        return x if x is not None else input_ids
+
+
+def test_throughput_items_and_tokens(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(metrics.time, "perf_counter", clock)
+    model = Tick(clock, step=0.5)
+    example = torch.zeros(4, 8, 3)
+    assert throughput(model, example, repeats=3, warmup=1) == pytest.approx(4 / 0.5)
+    assert throughput(model, example, repeats=3, unit="tokens") == pytest.approx(32 / 0.5)
+    assert throughput(model, {"input_ids": torch.zeros(2, 5)}, unit="tokens") == pytest.approx(20)
+    with pytest.raises(ValueError, match=r"unit='tokens' needs .* got \(4,\)"):
+        throughput(model, torch.zeros(4), unit="tokens")
+
+
+def test_throughput_of_a_real_model_is_positive():
+    assert throughput(nn.Linear(3, 3), torch.randn(16, 3), repeats=3, warmup=1) > 0
+
+
+def test_parameter_bytes_and_cpu_peak_memory():
+    model = nn.Linear(4, 1000)
+    assert parameter_bytes(model) == (4 * 1000 + 1000) * 4
+    model.register_buffer("scale", torch.ones(10, dtype=torch.float64))
+    assert parameter_bytes(model) == 20_000 + 80
+    assert parameter_bytes(model, buffers=False) == 20_000
+    # weights + the largest module output, (2, 1000) float32
+    assert peak_memory(model, torch.zeros(2, 4)) == 20_080 + 8_000
+
+
+@contextlib.contextmanager
+def _swap(model: nn.Module, name: str, new: nn.Module, log: list | None = None):
+    """Minimal stand-in for surrogate.replaced: setattr, then restore even on error."""
+    old = getattr(model, name)
+    setattr(model, name, new)
+    if log is not None:
+        log.append("enter")
+    try:
+        yield
+    finally:
+        setattr(model, name, old)
+
+
+def _doubling_model() -> nn.Sequential:
+    model = nn.Sequential(nn.Linear(1, 1, bias=False), nn.Identity())
+    model[0].weight.data.fill_(2.0)
+    return model
+
+
+def test_compare_measures_both_sides_and_restores():
+    model = _doubling_model()
+    original = model[0]
+    X = torch.tensor([[1.0], [2.0]])
+    result = compare(
+        model, lambda: _swap(model, "0", nn.Identity()), (X, X), metric="mse", repeats=4
+    )
+    assert isinstance(result, Comparison)
+    assert result.before == pytest.approx(2.5)  # ((2-1)^2 + (4-2)^2) / 2
+    assert result.after == pytest.approx(0.0)
+    assert result.metric_delta == pytest.approx(-2.5)
+    assert model[0] is original  # swapped back
+    assert result.parameter_bytes_before == 4 and result.parameter_bytes_after == 0
+    assert result.memory_after < result.memory_before
+    assert result.throughput_before > 0 and result.throughput_after > 0
+    assert len(result.times_before) == len(result.times_after) == 4
+    assert result.speedup == pytest.approx(result.throughput_after / result.throughput_before)
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["before"] == pytest.approx(2.5) and data["metric_ratio"] == 0.0
+    assert data["times_before"] == list(result.times_before)
+    text = str(result)
+    assert "mse" in text and "items/s" in text and "4 interleaved repeats" in text
+
+
+def test_compare_interleaves_timings(monkeypatch):
+    clock, log = FakeClock(), []
+    monkeypatch.setattr(metrics.time, "perf_counter", clock)
+    model = nn.Sequential(Tick(clock, 1.0, log, "A"))
+    fast = Tick(clock, 0.25, log, "B")
+    X = torch.zeros(8, 1)
+    result = compare(model, lambda: _swap(model, "0", fast), (X, X), repeats=3, warmup=1)
+    assert log[-8:] == ["A", "B"] * 4  # warmup pair + 3 timed pairs, alternating
+    assert result.throughput_before == pytest.approx(8.0)
+    assert result.throughput_after == pytest.approx(32.0)
+    assert result.speedup == pytest.approx(4.0)
+    assert result.times_after == (0.25, 0.25, 0.25)
+
+
+def test_compare_perplexity_with_tokens_unit():
+    ids = torch.randint(0, 7, (2, 9), generator=torch.Generator().manual_seed(0))
+    model = nn.Sequential()
+    model.add_module("lm", ConstantLM(11))
+    result = compare(
+        model,
+        lambda: _swap(model, "lm", ConstantLM(7)),
+        [ids],
+        metric="perplexity",
+        repeats=2,
+        warmup=0,
+        unit="tokens",
+    )
+    assert result.before == pytest.approx(11.0) and result.after == pytest.approx(7.0)
+    assert result.unit == "tokens" and "tokens/s" in str(result)
+
+
+def test_compare_accepts_a_mapping_through_surrogate_replaced(monkeypatch):
+    calls = []
+
+    @contextlib.contextmanager
+    def replaced(model, mapping):
+        calls.append(dict(mapping))
+        with _swap(model, "0", mapping["0"]):
+            yield
+
+    monkeypatch.setitem(
+        sys.modules, "symtorch_lab.surrogate", types.SimpleNamespace(replaced=replaced)
+    )
+    model = _doubling_model()
+    X = torch.tensor([[1.0], [2.0]])
+    identity = nn.Identity()
+    result = compare(model, {"0": identity}, (X, X), repeats=1, warmup=0)
+    assert result.after == pytest.approx(0.0) and calls and calls[0] == {"0": identity}
+
+
+def test_compare_rejects_misuse():
+    model = _doubling_model()
+    X = torch.ones(2, 1)
+    factory = lambda: _swap(model, "0", nn.Identity())  # noqa: E731
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        compare(model, factory, iter([(X, X)]))
+    with pytest.raises(TypeError, match="entered only once"):
+        compare(model, _swap(model, "0", nn.Identity()), (X, X))
+    with pytest.raises(TypeError, match="not a context manager"):
+        compare(model, lambda: None, (X, X))
+    with pytest.warns(UserWarning, match="swapped no module"):
+        compare(model, contextlib.nullcontext, (X, X), repeats=1, warmup=0)
+
+
+def test_evaluate_errors_name_the_problem():
+    X = torch.ones(4, 1)
+    with pytest.raises(ValueError, match="unknown metric 'rmse'"):
+        evaluate(nn.Identity(), (X, X), "rmse")
+    with pytest.raises(
+        ValueError, match=r"output shape \(4, 1\) does not match target shape \(4, 2\)"
+    ):
+        evaluate(nn.Identity(), (X, torch.ones(4, 2)), "mse")
+    with pytest.raises(ValueError, match="needs targets"):
+        evaluate(nn.Identity(), X, "mse")
+    with pytest.raises(ValueError, match="accuracy"):
+        evaluate(nn.Identity(), (X, X), "accuracy")
+    with pytest.raises(ValueError, match="nothing to score"):
+        evaluate(nn.Identity(), [], "mse")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_measurements():
+    model = nn.Sequential(nn.Linear(64, 4096), nn.ReLU(), nn.Linear(4096, 64)).cuda()
+    X = torch.randn(256, 64)  # moved to the model's device by the measurement functions
+    assert evaluate(model, (X, X), "mse") > 0
+    assert throughput(model, X, repeats=3) > 0
+    small = nn.Linear(64, 64).cuda()
+    result = compare(model, lambda: _swap(model, "1", nn.Identity()), (X, X), repeats=3)
+    assert result.memory_method.startswith("parameters+buffers + CUDA")
+    assert peak_memory(model, X) >= parameter_bytes(model) + 256 * 4096 * 4
+    assert peak_memory(small, X) < peak_memory(model, X)
+    assert "cuda" in result.device
