@@ -532,6 +532,15 @@ def _reusable(data: Any) -> Any:
     return data
 
 
+def _default_example(data: Any, metric: str, batch_size: int | None) -> Any:
+    """The inputs of the first batch, to time when the caller gives no ``example``."""
+    first = next(iter(_iter_batches(data, batch_size)), None)
+    if first is None:
+        raise ValueError("compare: data yielded no batches")
+    batch = _split(first, metric)
+    return batch.kwargs or (batch.args[0] if len(batch.args) == 1 else batch.args)
+
+
 def compare(
     model: nn.Module,
     replacements: Any,
@@ -554,9 +563,7 @@ def compare(
     factory = _factory(model, replacements)
     data = _reusable(data)
     name = _scorer(metric)[0]
-    if example is None:
-        first = _split(next(iter(_iter_batches(data, batch_size))), name)
-        example = first.kwargs or (first.args[0] if len(first.args) == 1 else first.args)
+    example = _default_example(data, name, batch_size) if example is None else example
     if repeats < 1 or warmup < 0:
         raise ValueError(f"compare: need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
     args, kwargs = _example_inputs(example, _model_device(model))
