@@ -29,10 +29,10 @@ EMPTY_FITNESS = 1e30
 # canonically. Note pyoperon 0.6.2's NodeType.Fmin builds a node named "fmax" that computes
 # the maximum (and vice versa), so nodes are always identified by name, never by type.
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "pow": "^"}
-_CALLS = {"fmax": "max", "fmin": "min"}
+_CALLS = {"fmax": "max", "fmin": "min", "aq": "aq", "powabs": "powabs"}
 _UNARY = frozenset(
-    ("abs", "sqrt", "cbrt", "square", "exp", "log", "log1p", "sin", "cos", "tan")
-    + ("asin", "acos", "atan", "sinh", "cosh", "tanh", "floor", "ceil")
+    ("abs", "sqrt", "sqrtabs", "cbrt", "square", "exp", "log", "logabs", "log1p")
+    + ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")
 )
 
 ScaledLoss = Callable[[np.ndarray], float]  # fitted predictions (n,) -> loss

@@ -31,14 +31,14 @@ from ._data import check_inputs, importance_resample, subsample
 from ._operon_hof import EMPTY_FITNESS, HallOfFame, ScaledLoss, linear_scaling, mse_loss, number
 from .base import LossFn, Progress, ProgressCallback, RawCandidate, SearchSpec
 
-# Canonical operator name -> (Operon node name, arity). Only names whose Operon semantics
-# match the registry's: Operon's "aq", "powabs", "sqrtabs" and "logabs" have no counterpart.
+# Canonical operator name (symtorch_lab.operators) -> (Operon node name, arity); each pair
+# checked numerically against the registry's numpy definition.
 OPERATORS: dict[str, tuple[str, int]] = {
     "add": ("+", 2), "sub": ("-", 2), "mul": ("*", 2), "div": ("/", 2), "pow": ("pow", 2),
-    "max": ("fmax", 2), "min": ("fmin", 2),
+    "max": ("fmax", 2), "min": ("fmin", 2), "aq": ("aq", 2), "powabs": ("powabs", 2),
     **{name: (name, 1) for name in (
-        "abs", "sqrt", "cbrt", "square", "exp", "log", "log1p", "sin", "cos", "tan",
-        "asin", "acos", "atan", "sinh", "cosh", "tanh", "floor", "ceil",
+        "abs", "sqrt", "sqrtabs", "cbrt", "square", "exp", "log", "logabs", "log1p",
+        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
     )},
 }  # fmt: skip
 
@@ -46,6 +46,7 @@ _HINTS = {
     "cube": "use 'pow' (x ^ c with a fitted exponent) or 'square'",
     "inv": "1/x is reachable with 'div'",
     "neg": "negation is reachable through Operon's fitted coefficients; drop 'neg'",
+    "sign": "Operon has no sign function",
 }
 
 # Node name -> NodeType flag. By name: in 0.6.2 NodeType.Fmin builds the node named "fmax".

@@ -18,7 +18,9 @@ import pytest
 
 from symtorch_lab.backends import SearchSpec, get_backend
 from symtorch_lab.backends._operon_hof import format_tree
-from symtorch_lab.backends.operon import OperonBackend, primitive_flags
+from symtorch_lab.backends.operon import OPERATORS, OperonBackend, primitive_flags
+from symtorch_lab.expression import Expression
+from symtorch_lab.operators import OPERATORS as REGISTRY
 
 NAMES = ("x0", "x1")
 
@@ -110,6 +112,32 @@ def test_printed_models_have_the_reported_loss(target, operators):
         mse = float(np.mean((evaluate(cand.infix, X) - y) ** 2))
         assert math.isclose(mse, cand.loss, rel_tol=1e-3, abs_tol=1e-9 * y.var()), cand
         assert cand.complexity == len(_nodes(cand.infix)), cand
+        expr = Expression.from_infix(cand.infix, NAMES)  # what the Distiller does next
+        assert expr.complexity == cand.complexity, cand
+        np.testing.assert_allclose(expr.numpy(X), evaluate(cand.infix, X), rtol=1e-9, atol=1e-12)
+
+
+def test_operators_mean_what_the_registry_says():
+    """Each exposed Operon node, evaluated by Operon, matches the registry's numpy function."""
+    import pyoperon as op
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-2, 2, 50), rng.uniform(-2, 2, 50)
+    data = np.ascontiguousarray(np.column_stack([a, b, a]))
+    dataset, dtable = op.Dataset(data), op.DispatchTable()
+    hashes = [v.Hash for v in sorted(dataset.Variables, key=lambda v: v.Index)]
+    by_name = {op.Node(t).Name: t for t in op.NodeType.__members__.values()}
+    for name, (node_name, arity) in OPERATORS.items():
+        assert REGISTRY[name].arity == arity, name
+        leaves = []
+        for h in hashes[:arity][::-1]:  # postfix: the first operand is written last
+            leaves.append(op.Node.Variable(1.0))
+            leaves[-1].HashValue = h
+        tree = op.Tree([*leaves, op.Node(by_name[node_name])]).UpdateNodes()
+        got = op.Evaluate(dtable, tree, dataset, op.Range(0, 50))
+        with np.errstate(all="ignore"):
+            want = REGISTRY[name].numpy(*(a, b)[:arity])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
 
 
 def _nodes(infix: str) -> list:
@@ -313,6 +341,7 @@ def test_custom_loss_errors_are_raised(product):
         ({"unary_operators": ("cube",)}, "'cube'.*'pow'"),
         ({"unary_operators": ("inv",)}, "'inv'.*'div'"),
         ({"unary_operators": ("gamma",)}, "'gamma' is not available on the operon backend"),
+        ({"unary_operators": ("sign",)}, "'sign'.*no sign function"),
         ({"binary_operators": ("+", "sin")}, "'sin' is unary but was listed in binary"),
         ({"binary_operators": ("*",), "unary_operators": ("+",)}, "'add' is binary but was"),
     ],
