@@ -77,6 +77,9 @@ def normalize(node: object, n_vars: int, depth: int = 0) -> Tree:
     return (head, *(normalize(child, n_vars, depth + 1) for child in node[1:]))
 
 
+_MAX_FIXED_EXPONENT = 2**53  # exact in float64 and in torch's int64 exponent argument
+
+
 def fixed_exponent(node: Tree) -> float | None:
     """The exponent of ``x ^ k`` when ``k`` is an integral constant, else ``None``.
 
@@ -84,8 +87,10 @@ def fixed_exponent(node: Tree) -> float | None:
     makes it ``nan`` for every negative ``x``, which would wreck refits and fine-tuning. They
     are also evaluated with fast integer-power kernels (``square``, not ``exp(k * log x)``).
     """
-    if node[0] == "pow" and node[2][0] == "const" and node[2][1].is_integer():
-        return node[2][1]
+    if node[0] == "pow" and node[2][0] == "const":
+        k = node[2][1]
+        if k.is_integer() and abs(k) <= _MAX_FIXED_EXPONENT:
+            return k
     return None
 
 

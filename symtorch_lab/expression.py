@@ -17,7 +17,7 @@ mathematical meaning in every backend (``log(-1)`` is ``nan``); see :mod:`symtor
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -147,7 +147,7 @@ class Expression:
     def _constant_values(self) -> tuple[float, ...]:
         return tuple(free_constants(self.tree))
 
-    def _nodes(self):
+    def _nodes(self) -> Iterator[Tree]:
         stack = [self.tree]
         while stack:
             node = stack.pop()
@@ -184,7 +184,12 @@ class Expression:
         return expr
 
     def simplified(self, timeout_s: float = 1.0) -> Expression:
-        """Sympy-simplified copy, or ``self`` if simplify times out, fails or grows the tree."""
+        """Sympy-simplified copy, or ``self`` if simplify times out, fails or grows the tree.
+
+        Simplification assumes real inputs, so it may define the result where the original was
+        ``nan`` (``sqrt(x)^2`` becomes ``x``). A simplification that times out keeps running in
+        a background thread (Python cannot stop it); at most two run at once.
+        """
         # Real symbols: the inputs are real, and sympy then simplifies |exp(x)| or sqrt(x**2)
         # instead of keeping complex-valued caveats (re(x), ...) we cannot convert back.
         real = {s: sympy.Symbol(s.name, real=True) for s in self._symbols}
@@ -288,6 +293,14 @@ class Expression:
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 
+    def __getstate__(self) -> dict:
+        # Cached closures cannot be pickled or deep-copied; keep only the data (torch.save of
+        # a model holding an ExpressionModule, copy.deepcopy of a surrogate).
+        return {"tree": self.tree, "variable_names": self.variable_names}
+
+    def __setstate__(self, state: dict) -> None:
+        Expression.__init__(self, state["tree"], state["variable_names"])
+
 
 class ExpressionModule(nn.Module):
     """An :class:`Expression` as a torch module: ``forward(X (..., d)) -> (...)``.
@@ -326,3 +339,12 @@ class ExpressionModule(nn.Module):
 
     def extra_repr(self) -> str:
         return str(self.expression)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_fn", None)  # a closure: rebuilt from the expression on load
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._fn = self._expression._torch_fn

@@ -1,6 +1,8 @@
 """Expression: parsing, round trips, numeric backends, refits and hostile input."""
 
+import copy
 import dataclasses
+import io
 import json
 import math
 import os
@@ -36,6 +38,7 @@ expressions = trees.map(lambda tree: Expression(tree, NAMES))
 PROPERTY = settings(
     max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
+PWNED_BEFORE = os.path.exists("/tmp/pwned")
 POINTS = np.random.default_rng(0).uniform(-2, 2, size=(24, 3))
 
 
@@ -219,6 +222,7 @@ def test_operon_names_are_one_based_unless_caller_names_look_like_them():
 def test_parser_rejects_malformed_and_hostile_text(text):
     with pytest.raises(ValueError):
         Expression.from_infix(text, NAMES)
+    assert PWNED_BEFORE or not os.path.exists("/tmp/pwned")
 
 
 def test_parser_bounds_nesting_without_recursion_error():
@@ -273,12 +277,11 @@ def _hostile_payloads(marker):
 
 def test_hostile_json_is_refused_and_never_executed(tmp_path):
     marker = tmp_path / "pwned"
-    existed = os.path.exists("/tmp/pwned")
     for payload in _hostile_payloads(marker) + _hostile_payloads("/tmp/pwned"):
         with pytest.raises(ValueError):
             Expression.from_json(payload)
     assert not marker.exists()
-    assert existed or not os.path.exists("/tmp/pwned")
+    assert PWNED_BEFORE or not os.path.exists("/tmp/pwned")
     good = {"version": 1, "variables": ["x0"], "tree": ["add", ["var", 0], ["const", 1]]}
     assert Expression.from_json(json.dumps(good)).tree == ("add", ("var", 0), ("const", 1.0))
 
@@ -367,6 +370,16 @@ def test_constants_complexity_and_with_constants():
         expr.with_constants([1.0, math.nan, 2.0])
 
 
+def test_integral_exponents_are_fixed_and_huge_ones_stay_free():
+    expr = Expression(("add", ("pow", ("var", 0), ("const", 3.0)),
+                       ("pow", ("var", 1), ("const", 1e300))), NAMES)  # fmt: skip
+    assert expr.constants.tolist() == [1e300]  # too large for an integer power kernel
+    X = np.array([[-2.0, 1.0, 0.0], [1.5, 0.5, 0.0]])
+    np.testing.assert_array_equal(expr.numpy(X), [-7.0, 3.375])
+    out = expr.torch()(torch.tensor(X)).detach()
+    torch.testing.assert_close(out, torch.tensor([-7.0, 3.375], dtype=torch.float64))
+
+
 def test_numpy_shapes_and_errors():
     const = Expression(("const", 3.0), NAMES)
     assert const.numpy(POINTS).tolist() == [3.0] * len(POINTS)
@@ -422,6 +435,22 @@ def test_torch_follows_input_dtype_and_broadcasts_constants():
     assert expr.torch()(X32.reshape(4, 6, 3)).shape == (4, 6)
     with pytest.raises(ValueError, match=r"last dim 3, got shape \(24, 2\)"):
         expr.torch()(X32[:, :2])
+
+
+def test_module_survives_deepcopy_and_torch_save():
+    module = Expression.from_infix("2.5*x0^2 + cos(x1)", NAMES).torch()
+    with torch.no_grad():
+        module.constants[0] = 3.0  # fine-tuned state must travel too
+    X = torch.tensor(POINTS)
+    expected = module(X).detach()
+    clone = copy.deepcopy(module)
+    buffer = io.BytesIO()
+    torch.save(module, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)  # our own bytes, just written
+    for other in (clone, loaded):
+        torch.testing.assert_close(other(X).detach(), expected)
+        assert other.expression.constants.tolist() == [3.0]
 
 
 # ---------------------------------------------------------------------------------- refit
