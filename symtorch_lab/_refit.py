@@ -50,14 +50,13 @@ def weighted_mse(pred: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return value if np.isfinite(value) else np.inf
 
 
-def _jacobian(fn: Callable, columns: tuple[torch.Tensor, ...], c: np.ndarray) -> np.ndarray:
+def _jacobian(fn: Callable, columns: dict[int, torch.Tensor], c: np.ndarray, n: int) -> np.ndarray:
     """``d pred[r] / d c[i]`` as an ``(n, k)`` array from a single backward pass.
 
     Every constant is fed as its own per-row copy (a leaf of shape ``(n,)``); row ``r`` of the
     prediction depends only on row ``r`` of each copy, so the gradient of ``pred.sum()`` with
     respect to copy ``i`` is exactly column ``i`` of the Jacobian.
     """
-    n = columns[0].shape[0]
     leaves = [torch.full((n,), value, dtype=torch.float64, requires_grad=True) for value in c]
     with torch.enable_grad():
         pred = fn(columns, leaves)
@@ -73,8 +72,8 @@ def least_squares_constants(
     The Jacobian is exact (autodiff through the torch form, see :func:`_jacobian`), not
     finite differences: that is what brings constants back to ~1e-12 on exact data.
     """
-    columns = np.ascontiguousarray(X.T)
-    torch_columns = torch.from_numpy(columns).unbind(0)
+    columns = {j: np.ascontiguousarray(X[:, j]) for j in expr.variables_used}
+    torch_columns = {j: torch.from_numpy(col) for j, col in columns.items()}
     sqrt_w = np.sqrt(w)
     start = expr.constants
 
@@ -87,7 +86,7 @@ def least_squares_constants(
         return np.where(np.isfinite(r), r, _BAD_RESIDUAL)
 
     def jacobian(c: np.ndarray) -> np.ndarray:
-        jac = _jacobian(expr._torch_fn, torch_columns, c) * sqrt_w[:, None]
+        jac = _jacobian(expr._torch_fn, torch_columns, c, len(y)) * sqrt_w[:, None]
         return np.where(np.isfinite(jac), jac, 0.0)
 
     before = weighted_mse(predict(start), y, w)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,12 +94,13 @@ def fixed_exponent(node: Tree) -> float | None:
     return None
 
 
-def compile_tree(tree: Tree, backend: str) -> Callable[[Sequence[Any], Sequence[Any]], Any]:
+def compile_tree(tree: Tree, backend: str) -> Callable[[Mapping[int, Any], Sequence[Any]], Any]:
     """Turn a tree into nested closures ``f(columns, constants)`` over one backend's functions.
 
     Built once per expression and shared by every call: evaluation is one Python call per node
-    over whole columns (vectorised), and no source text is generated or executed. ``constants``
-    holds the free constants in pre-order (see :func:`fixed_exponent`).
+    over whole columns (vectorised), and no source text is generated or executed. ``columns``
+    maps a variable index to its column (only the used ones are needed); ``constants`` holds
+    the free constants in pre-order (see :func:`fixed_exponent`).
     """
     counter = itertools.count()
     power = _INTEGER_POWER[backend]

@@ -224,7 +224,8 @@ class Expression:
         return X
 
     def _evaluate(self, X: np.ndarray, constants: np.ndarray) -> np.ndarray:
-        columns = np.ascontiguousarray(X.T)  # contiguous columns: faster ufuncs than X[:, j]
+        # views of the columns the formula reads (copying them to contiguous memory was slower)
+        columns = {j: X[:, j] for j in self.variables_used}
         with np.errstate(all="ignore"):
             out = np.asarray(self._numpy_fn(columns, constants), dtype=np.float64)
         return out if out.shape == (X.shape[0],) else np.full(X.shape[0], out, dtype=np.float64)
@@ -316,6 +317,7 @@ class ExpressionModule(nn.Module):
         self._expression = expression
         self._fn = expression._torch_fn
         self.n_features = len(expression.variable_names)
+        self._used = expression.variables_used
         self.constants = nn.Parameter(torch.tensor(expression.constants, dtype=torch.float64))
 
     @property
@@ -332,7 +334,7 @@ class ExpressionModule(nn.Module):
         if not X.is_floating_point():
             X = X.to(self.constants.dtype)
         consts = self.constants.to(device=X.device, dtype=X.dtype).unbind()
-        out = self._fn(X.unbind(-1), consts)
+        out = self._fn({j: X[..., j] for j in self._used}, consts)
         if out.shape != X.shape[:-1]:  # constant formula: one value per row, like the others
             out = out.expand(X.shape[:-1]).clone()
         return out
