@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import sympy
 
+from ._tree import short
 from .operators import ATOM, MUL, NEG, OPERATORS, canonical_operator
 
 Tree = tuple
@@ -47,7 +48,9 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ValueError(f"unexpected character {text[pos]!r} at position {pos} in {text!r}")
+            raise ValueError(
+                f"unexpected character {text[pos]!r} at position {pos} in {short(text)}"
+            )
         if m.lastgroup != "ws":
             tokens.append((m.lastgroup, m.group(), pos))
         pos = m.end()
@@ -71,13 +74,13 @@ def _variable_resolver(names: Sequence[str], text: str) -> Callable[[str, int], 
             if k <= len(names):
                 return ("var", k - 1)
             raise ValueError(
-                f"variable {name!r} at position {pos} in {text!r}: Operon's X1..Xn are 1-based "
-                f"and there are only {len(names)} variables {tuple(names)}"
+                f"variable {name!r} at position {pos} in {short(text)}: Operon's X1..Xn are "
+                f"1-based and there are only {len(names)} variables {tuple(names)}"
             )
         if name in _NAMED_CONSTANTS:
             return ("const", _NAMED_CONSTANTS[name])
         raise ValueError(
-            f"unknown identifier {name!r} at position {pos} in {text!r}; "
+            f"unknown identifier {short(name)} at position {pos} in {short(text)}; "
             f"variables are {tuple(names)}"
         )
 
@@ -89,6 +92,7 @@ class _Parser:
 
     def __init__(self, text: str, names: Sequence[str]):
         self.text = text
+        self.shown = short(text)  # error messages quote at most 80 characters of the input
         self.tokens = _tokenize(text)
         self.i = 0
         self.depth = 0
@@ -104,14 +108,12 @@ class _Parser:
 
     def _fail(self, what: str, tok: tuple[str, str, int]) -> ValueError:
         found = repr(tok[1]) if tok[0] != "end" else "end of text"
-        return ValueError(
-            f"expected {what} but found {found} at position {tok[2]} in {self.text!r}"
-        )
+        return ValueError(f"expected {what} but found {found} at position {tok[2]} in {self.shown}")
 
     def _enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise ValueError(f"expression nested deeper than {MAX_NESTING} levels: {self.text!r}")
+            raise ValueError(f"expression nested deeper than {MAX_NESTING} levels: {self.shown}")
 
     def _expect(self, value: str) -> None:
         tok = self._next()
@@ -167,7 +169,7 @@ class _Parser:
         if kind == "num":
             number = float(value)
             if not math.isfinite(number):
-                raise ValueError(f"number {value!r} at position {pos} overflows in {self.text!r}")
+                raise ValueError(f"number {value!r} at position {pos} overflows in {self.shown}")
             return ("const", number)
         if kind == "name":
             if self._peek() == "(":
@@ -186,7 +188,7 @@ class _Parser:
             op = OPERATORS[canonical_operator(name)]
         except ValueError as err:
             raise ValueError(
-                f"unknown function {name!r} at position {pos} in {self.text!r}: {err}"
+                f"unknown function {short(name)} at position {pos} in {self.shown}: {err}"
             ) from None
         self._expect("(")
         self._enter()
@@ -199,7 +201,7 @@ class _Parser:
         if len(args) != op.arity:
             raise ValueError(
                 f"{name}() at position {pos} takes {op.arity} argument(s), got {len(args)} "
-                f"in {self.text!r}"
+                f"in {self.shown}"
             )
         return (op.name, *args)
 
