@@ -25,6 +25,8 @@ import torch
 
 __all__ = ["OPERATORS", "Operator", "canonical_operator", "validate_operators"]
 
+Fn = Callable[..., Any]
+
 # Precedences shared by the text and LaTeX renderers (higher binds tighter).
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
 
@@ -91,17 +93,24 @@ def _torch_sign(a: torch.Tensor) -> torch.Tensor:
     return torch.where(torch.isnan(a), a, torch.sign(a))
 
 
-def _call(name: str, arity: int, sym, tch, npy, latex: str, latex_prec: int = ATOM, **kw):
+def _call(
+    name: str, arity: int, sym: Fn, tch: Fn, npy: Fn, latex: str, latex_prec: int = ATOM, **kw: Any
+) -> Operator:
     """An operator written as a function call ``name(x)`` / ``name(a, b)`` in text."""
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     return Operator(name, arity, sym, tch, npy, latex, f"{name}({args})", ATOM, latex_prec, **kw)
 
 
 def _latex_fn(command: str) -> str:
+    """LaTeX template of a named function applied to one argument, like ``\\sin(x)``."""
     return command + r"{{\left({0} \right)}}"
 
 
-def _infix(name: str, sym, tch, npy, latex: str, text: str, prec: int, args, latex_args):
+def _infix(
+    name: str, sym: Fn, tch: Fn, npy: Fn, latex: str, text: str, prec: int,
+    args: tuple[int, int], latex_args: tuple[int, int],
+) -> Operator:  # fmt: skip
+    """A binary operator written between its operands in text and LaTeX."""
     return Operator(name, 2, sym, tch, npy, latex, text, prec, prec, args, latex_args)
 
 
