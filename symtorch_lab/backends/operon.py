@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,12 +43,12 @@ OPERATORS: dict[str, tuple[str, int]] = {
     )},
 }  # fmt: skip
 
-_HINTS = {
-    "cube": "use 'pow' (x ^ c with a fitted exponent) or 'square'",
-    "inv": "1/x is reachable with 'div'",
-    "neg": "negation is reachable through Operon's fitted coefficients; drop 'neg'",
-    "sign": "Operon has no sign function",
-}
+_HINTS = {"sign": "Operon has no sign function"}
+
+# Operators Operon lacks but reaches through one it has plus its fitted constants
+# (1/x = c/x with c = 1, -x = c - x, x^3 = x^c): SymTorch's default set uses "inv", so
+# these are searched through the equivalent, with a warning, instead of being refused.
+_EQUIVALENTS = {"inv": ("div", 2), "neg": ("sub", 2), "cube": ("pow", 2)}
 
 # Node name -> NodeType flag. By name: in 0.6.2 NodeType.Fmin builds the node named "fmax".
 _FLAGS = {op.Node(t).Name: t for t in op.NodeType.__members__.values()}
@@ -67,6 +68,12 @@ def primitive_flags(spec: SearchSpec) -> int:
     listed = [(n, 2, "binary") for n in spec.binary_operators]
     listed += [(n, 1, "unary") for n in spec.unary_operators]
     for name, arity, kind in listed:
+        if name in _EQUIVALENTS and _EQUIVALENTS[name][0] in OPERATORS:
+            stand_in, arity = _EQUIVALENTS[name]
+            warnings.warn(
+                f"operon has no {name!r}; searching with {stand_in!r} instead", stacklevel=3
+            )
+            name = stand_in
         if name not in OPERATORS:
             hint = _HINTS.get(name, "check the spelling")
             raise ValueError(
