@@ -23,13 +23,11 @@ import numpy as np
 
 from .expression import Expression
 
-_MAX_ROUNDS = 3
-
 
 def polish(
     expr: Expression, X: np.ndarray, y: np.ndarray, w: np.ndarray, loss=None, *, refit: bool = True
 ) -> tuple[Expression, float]:
-    """Refit, canonicalise and snap one candidate; returns it with its loss."""
+    """Refit, canonicalise and snap one candidate; returns it with its loss (two refits at most)."""
     from ._params import loss_value
 
     def score(e: Expression) -> float:
@@ -37,26 +35,25 @@ def polish(
 
     if refit:
         expr = expr.refit(X, y, sample_weight=w, loss=loss)
-    best, best_loss = expr, score(expr)
     tol = 1e-12 * float(np.var(y)) if len(y) else 0.0
-    for _ in range(_MAX_ROUNDS):
-        candidate = _canonical(best)
-        if candidate is not None and candidate.constants.size and refit:
-            candidate = candidate.refit(X, y, sample_weight=w, loss=loss)
-        if candidate is not None:
-            cand_loss = score(candidate)
-            if _no_worse(cand_loss, best_loss, tol) and candidate.complexity <= best.complexity:
-                best, best_loss = candidate, cand_loss
-        snapped, snapped_loss = _snap(best, best_loss, score, tol)
-        if snapped is best:
-            break
-        best, best_loss = snapped, snapped_loss
-    final = _canonical(best)
-    if final is not None and final.complexity <= best.complexity:
-        final_loss = score(final)
-        if _no_worse(final_loss, best_loss, tol):
-            best, best_loss = final, final_loss
-    return best, best_loss
+    best, best_loss = _better(expr, score(expr), _canonical(expr), score, tol)
+    snapped, snapped_loss = _snap(best, best_loss, score, tol)
+    if snapped is best:
+        return best, best_loss
+    tidy = _canonical(snapped)
+    if tidy is not None and refit and tidy.constants.size:
+        tidy = tidy.refit(X, y, sample_weight=w, loss=loss)
+    return _better(snapped, snapped_loss, tidy, score, tol)
+
+
+def _better(current: Expression, current_loss: float, candidate: Expression | None, score, tol):
+    """Take ``candidate`` when it is no more complex and costs no measurable loss."""
+    if candidate is None or candidate.complexity > current.complexity:
+        return current, current_loss
+    cand_loss = score(candidate)
+    if _no_worse(cand_loss, current_loss, tol):
+        return candidate, cand_loss
+    return current, current_loss
 
 
 def _no_worse(new: float, old: float, tol: float) -> bool:
