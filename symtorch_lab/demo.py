@@ -131,9 +131,12 @@ def run_demo(
         population_size=500,
         callbacks=[bar],
         validation_fraction=0.2,
+        model_selection="score",
     )
     bar.close()
-    log(f"Distilled in {time.perf_counter() - t0:.1f} s. Pareto front of output dim 0:")
+    log(f"Distilled in {time.perf_counter() - t0:.1f} s. Pareto front of output dim 0, picked by")
+    log("PySR's 'score' rule (the steepest drop of log-loss per unit of complexity): a network's")
+    log("own small errors are smooth, so 'best' (lowest loss within 1.5x) tends to fit them too.")
     log(repr(job.fronts[0]))
     session.replace("mlp")
     log(f"Replaced 'mlp' by: {job.fronts[0].selected.expression}")

@@ -51,12 +51,12 @@ def test_law_is_on_the_front(law, names):
 
 @pytest.mark.slow
 def test_demo_law_recovered_from_trained_mlp():
-    result = stl.demo.run_demo(
-        train_steps=1500, niterations=100, timeout=60, report=None, log=lambda *a: None
-    )
+    result = stl.demo.run_demo(niterations=100, timeout=60, report=None, log=lambda *a: None)
     front = result.session.jobs["mlp"].fronts[0]
     names = tuple(f"x{i}" for i in range(5))
-    pick = front.selected.expression
-    assert recovers(pick, "x0^2 + 3*sin(x4) - 4", names, rtol=0.05, up_to="exact"), repr(front)
+    law = "x0^2 + 3*sin(x4) - 4"
+    assert any(recovers(c.expression, law, names, rtol=0.05, up_to="exact") for c in front)
+    # and the demo's rule (PySR's "score") picks it
+    assert recovers(front.selected.expression, law, names, rtol=0.05, up_to="exact"), repr(front)
     # the hybrid model is as good as the MLP it replaced, on the true law
     assert result.comparison.after < 0.05
