@@ -2,6 +2,7 @@
 
 Goal (issue 2): the symbolic surrogate is at least 5x faster than the MLP. Timings are
 interleaved (MLP, surrogate, MLP, ...) so machine load hits both; the median is reported.
+One torch thread: on the 2-core dev/CI machines a second OpenMP thread only adds jitter.
 Run: ``python bench/bench_surrogate.py``.
 """
 
@@ -35,7 +36,7 @@ def timed(fn, x) -> float:
     return time.perf_counter() - t0
 
 
-def compare(a, b, x, repeats: int = 30) -> tuple[float, float]:
+def compare(a, b, x, repeats: int = 200) -> tuple[float, float]:
     ta, tb = [], []
     with torch.no_grad():
         for _ in range(3):
@@ -48,6 +49,7 @@ def compare(a, b, x, repeats: int = 30) -> tuple[float, float]:
 
 def main() -> None:
     torch.manual_seed(0)
+    torch.set_num_threads(1)
     x = torch.rand(4096, 5) * 6 - 3
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {len(x)}")
     print(f"{'case':42} {'MLP ms':>8} {'surrogate ms':>13} {'speedup':>8}")

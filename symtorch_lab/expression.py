@@ -333,11 +333,23 @@ class ExpressionModule(nn.Module):
             )
         if not X.is_floating_point():
             X = X.to(self.constants.dtype)
-        consts = self.constants.to(device=X.device, dtype=X.dtype).unbind()
-        out = self._fn({j: X[..., j] for j in self._used}, consts)
+        out = self._fn({j: X[..., j] for j in self._used}, self._constants_like(X))
         if out.shape != X.shape[:-1]:  # constant formula: one value per row, like the others
             out = out.expand(X.shape[:-1]).clone()
         return out
+
+    def _constants_like(self, X: torch.Tensor) -> Sequence[torch.Tensor]:
+        # Inference calls reuse the constants cast to X's device/dtype: the cast and unbind
+        # cost as much as a small formula on a 4096-row batch. The key includes the
+        # parameter's version, so an optimizer step or load_state_dict invalidates it.
+        if torch.is_grad_enabled() and self.constants.requires_grad:
+            return self.constants.to(device=X.device, dtype=X.dtype).unbind()
+        key = (X.device, X.dtype, self.constants._version, self.constants.data_ptr())
+        cached = self.__dict__.get("_cast_cache")
+        if cached is None or cached[0] != key:
+            consts = self.constants.detach().to(device=X.device, dtype=X.dtype).unbind()
+            self.__dict__["_cast_cache"] = cached = (key, consts)
+        return cached[1]
 
     def extra_repr(self) -> str:
         return str(self.expression)

@@ -99,10 +99,14 @@ class SymbolicSurrogate(nn.Module):
             rows = torch.stack([t(rows).reshape(-1) for t in self.input_transforms], dim=1)
         if self.in_projection is not None:
             rows = self.in_projection(rows)
-        out = torch.stack([term(rows) for term in self.terms], dim=1)
+        if len(self.terms) == 1:
+            out = self.terms[0](rows).unsqueeze(1)
+        else:
+            out = torch.stack([term(rows) for term in self.terms], dim=1)
         if self.out_projection is not None:
             out = self.out_projection(out)
-        return out.reshape(*lead, *self.out_shape).to(x.dtype)
+        out = out.reshape(*lead, *self.out_shape)
+        return out if out.dtype == x.dtype else out.to(x.dtype)
 
     # --- persistence (no pickle) -------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -99,6 +99,21 @@ def test_constants_are_trainable_parameters(surrogate):
     assert all(p.grad is not None for p in params)
 
 
+def test_inference_sees_constants_changed_in_place(surrogate):
+    X = torch.randn(8, 3)
+    with torch.no_grad():
+        before = surrogate(X)  # fills the inference cache of cast constants
+        for p in surrogate.parameters():
+            p.add_(1.0)
+        after = surrogate(X)
+    assert not torch.allclose(before[:, 0], after[:, 0])
+    fresh = SymbolicSurrogate(surrogate.expressions, in_shape=(3,), out_shape=(2,))
+    with torch.no_grad():
+        fresh(X)
+        fresh.load_state_dict(surrogate.state_dict())
+        torch.testing.assert_close(fresh(X), after)
+
+
 def test_state_dict_round_trip_after_finetuning(surrogate):
     with torch.no_grad():
         for p in surrogate.parameters():
