@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .hooks import HookSet, resolve_module
+from .hooks import HookSet, ModulePathError, resolve_module
 
 __all__ = ["NotRecordedError", "Recorder", "Recording", "record"]
 
@@ -76,19 +76,21 @@ class Recording:
 class _Reservoir:
     """Rows with the ``capacity`` largest i.i.d. uniform keys, stored on the CPU.
 
-    Rows are appended to a buffer with some slack and merged down to ``capacity`` only when it
-    overflows. A new row can only matter if its key beats ``threshold`` (the smallest key kept at
-    the last merge); which rows of a batch do is drawn with geometric gaps, so once the reservoir
-    is full a batch costs O(rows kept), not O(batch size). Everything here is numpy: its small,
-    single-threaded operations cost less than torch's inside a hook.
+    The buffer has some slack beyond ``capacity``. New rows go into free slots; only when those
+    run out does a merge drop the rows outside the top ``capacity`` keys, which just frees their
+    slots (no row is moved). A new row can only matter if its key beats ``threshold`` (the
+    smallest key kept at the last merge); which rows of a batch do is drawn with geometric gaps,
+    so once the reservoir is full a batch costs O(rows kept), not O(batch size). Everything here
+    is numpy: its small, single-threaded operations cost less than torch's inside a hook.
     """
 
     def __init__(self, capacity: int, seed: int) -> None:
-        self.capacity, self.size, self.n_seen = capacity, 0, 0
+        self.capacity, self.n_seen = capacity, 0
         self.limit = capacity + max(capacity // 4, 16)
         self.rng = np.random.default_rng(seed)
-        self.keys = np.empty(self.limit)
-        self.index = np.empty(self.limit, dtype=np.int64)
+        self.keys = np.full(self.limit, -1.0)  # -1 marks a free slot
+        self.index = np.zeros(self.limit, dtype=np.int64)
+        self.free = np.arange(self.limit)  # free slots, used in order
         self.threshold = 0.0  # keys below it can never reach the top `capacity`
         self.x = np.empty((0, 0), dtype=np.float32)
         self.y = np.empty((0, 0), dtype=np.float32)
@@ -104,13 +106,15 @@ class _Reservoir:
             device_pick = torch.from_numpy(pick).to(x.device)
             x, y = x.index_select(0, device_pick), y.index_select(0, device_pick)
         x, y = _to_numpy(x), _to_numpy(y)
-        if self.size + pick.size > self.limit:
-            self._merge(x, y, keys, pick + start)
-            return
-        self._reserve(self.size + pick.size, x, y)
-        new = slice(self.size, self.size + pick.size)
-        self.x[new], self.y[new], self.keys[new], self.index[new] = x, y, keys, pick + start
-        self.size = new.stop
+        if pick.size > self.free.size:
+            kept = self._merge(keys)  # frees the slots of dropped rows
+            pick, keys, x, y = pick[kept], keys[kept], x[kept], y[kept]
+            if pick.size == 0:
+                return
+        slots, self.free = self.free[: pick.size], self.free[pick.size :]
+        self._reserve(int(slots.max()) + 1, x, y)
+        self.x[slots], self.y[slots] = x, y
+        self.keys[slots], self.index[slots] = keys, pick + start
 
     def _candidates(self, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of a batch of ``m`` whose key beats the threshold, and their keys."""
@@ -122,9 +126,8 @@ class _Reservoir:
         else:  # sparse: each row beats it with probability p; gaps are geometric
             last, found = -1, []
             while last < m:
-                steps = last + np.cumsum(
-                    self.rng.geometric(p, int(m * p + 4 * (m * p) ** 0.5 + 16))
-                )
+                n = int(m * p + 4 * (m * p) ** 0.5 + 16)
+                steps = last + np.cumsum(self.rng.geometric(p, n))
                 found.append(steps[steps < m])
                 last = int(steps[-1])
             pick = np.concatenate(found)
@@ -134,6 +137,15 @@ class _Reservoir:
             pick, keys = pick[top], keys[top]
         return pick, keys
 
+    def _merge(self, new_keys: np.ndarray) -> np.ndarray:
+        """Keep the top ``capacity`` of stored and new keys; free the rest; mask of new kept."""
+        all_keys = np.concatenate([self.keys, new_keys])
+        kept = _top_mask(all_keys, self.capacity)
+        self.threshold = float(all_keys[kept].min())
+        self.free = np.flatnonzero(~kept[: self.limit])
+        self.keys[self.free] = -1.0
+        return kept[self.limit :]
+
     def _reserve(self, n: int, x: np.ndarray, y: np.ndarray) -> None:
         """Grow the row buffers (geometrically, up to ``limit``) to hold ``n`` rows."""
         have = self.x.shape[0]
@@ -142,42 +154,23 @@ class _Reservoir:
         rows = min(self.limit, max(n, 2 * have, 1024))
         new_x = np.empty((rows, x.shape[1]), dtype=x.dtype)
         new_y = np.empty((rows, y.shape[1]), dtype=y.dtype)
-        if self.size:
-            new_x[: self.size], new_y[: self.size] = self.x[: self.size], self.y[: self.size]
+        if have:
+            new_x[:have], new_y[:have] = self.x, self.y
         self.x, self.y = new_x, new_y
-
-    def _merge(self, x: np.ndarray, y: np.ndarray, keys: np.ndarray, index: np.ndarray) -> None:
-        """Keep the top ``capacity`` of the buffered and the new rows in slots ``[0, capacity)``.
-
-        Only rows that must move are copied: kept rows beyond ``capacity`` and kept new rows go
-        into the slots of dropped rows, so a merge costs O(slack), not O(capacity).
-        """
-        s, k = self.size, self.capacity
-        kept = _top_mask(np.concatenate([self.keys[:s], keys]), k)
-        holes = np.flatnonzero(~kept[: min(s, k)])
-        holes = np.concatenate([holes, np.arange(s, k)]) if s < k else holes
-        movers, new = np.flatnonzero(kept[k:s]) + k, kept[s:]
-        self._reserve(k, x, y)
-        n_mov = movers.size
-        for buffer, rows in ((self.x, x), (self.y, y), (self.keys, keys), (self.index, index)):
-            buffer[holes[:n_mov]] = buffer[movers]
-            buffer[holes[n_mov:]] = rows[new]
-        self.size = k
-        self.threshold = float(self.keys[:k].min())
 
     def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Kept rows in stream order: (x, y, row_index)."""
-        kept = np.arange(self.size)
-        if self.size > self.capacity:
-            kept = np.flatnonzero(_top_mask(self.keys[: self.size], self.capacity))
+        kept = np.flatnonzero(self.keys >= 0.0)
+        if kept.size > self.capacity:
+            kept = kept[_top_mask(self.keys[kept], self.capacity)]
         order = kept[np.argsort(self.index[kept], kind="stable")]
         return self.x[order], self.y[order], self.index[order]
 
 
 def _top_mask(values: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask of the ``k`` largest ``values``."""
+    """Boolean mask of the ``k`` largest ``values`` (all of them if there are fewer)."""
     mask = np.zeros(values.size, dtype=bool)
-    mask[np.argpartition(values, -k)[-k:]] = True
+    mask[np.argpartition(values, -k)[-k:] if values.size > k else slice(None)] = True
     return mask
 
 
@@ -193,6 +186,8 @@ def _describe(values: Sequence[Any]) -> str:
 
 def _select_input(path: str, module: nn.Module, args: tuple, kwargs: dict, index: Any) -> list:
     """The tensor input(s) of one call chosen by ``input_index``."""
+    if index is None and args and isinstance(args[0], torch.Tensor):
+        return [args[0]]  # the common case, kept cheap: this runs inside every forward
     if index is None or index == "all":
         found = [a for a in args if isinstance(a, torch.Tensor)]
         found += [v for v in kwargs.values() if isinstance(v, torch.Tensor)]
@@ -347,7 +342,9 @@ class Recorder:
     def __getitem__(self, path: str) -> Recording:
         state = self._states.get(path)
         if state is None:
-            raise KeyError(f"{path!r} was not recorded; recorded paths: {list(self._states)}")
+            raise ModulePathError(
+                f"{path!r} was not recorded; recorded paths: {list(self._states)}"
+            )
         if state.n_calls == 0:
             raise NotRecordedError(
                 f"no forward pass reached module {path!r} "

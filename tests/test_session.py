@@ -112,3 +112,22 @@ def test_unknown_module_and_early_replace_are_clear_errors(model, X):
         s.replace("0")
     with pytest.raises(KeyError, match="'1.weight'|'5'"):
         s.record("5")
+
+
+def test_wide_layer_through_pca_projections():
+    """A 16 -> 12 layer distilled between 4 input and 4 output PCA components."""
+    torch.manual_seed(0)
+    layer = nn.Linear(16, 12)
+    model = nn.Sequential(layer)
+    Z = torch.randn(600, 4)
+    X = Z @ torch.randn(4, 16)  # inputs live in a 4-dim subspace, so PCA(4) loses nothing
+    s = stl.Session(model, X, **QUICK)
+    job = s.distill("0", k_in=4, k_out=4)
+    assert sorted(job.fronts) == [0, 1, 2, 3]
+    assert job.meta["variable_names"] == ["c0", "c1", "c2", "c3"]
+    with torch.no_grad():
+        expected = layer(X)
+        s.replace("0")
+        out = model(X)
+    assert isinstance(model[0], stl.SymbolicSurrogate)
+    torch.testing.assert_close(out, expected, atol=1e-3, rtol=1e-3)
