@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .hooks import eval_mode
+
 if TYPE_CHECKING:  # real imports for type checkers only; at run time see __getattr__ below
     from symtorch_lab.benchmark import (
         Comparison,
@@ -54,14 +56,8 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
     ``model.train()`` afterwards would be wrong for models that keep some parts in eval mode
     (frozen BatchNorm, a frozen backbone), so each flag is restored individually.
     """
-    flags = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        for module, flag in flags:
-            module.training = flag
+    with eval_mode(model), torch.no_grad():
+        yield model
 
 
 @dataclass(frozen=True)

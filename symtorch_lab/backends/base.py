@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ..operators import validate_operators
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -28,44 +30,8 @@ __all__ = [
     "Progress",
     "SearchBackend",
     "ProgressCallback",
-    "canonical_spelling",
     "pareto_filter",
 ]
-
-# PySR/Python spellings of the arithmetic operators -> canonical registry names. Everything
-# else is lower-cased and kept: whether an engine knows a name is the engine's call, so that a
-# backend can offer operators the others lack without touching this module.
-_SPELLINGS = {
-    "+": "add",
-    "-": "sub",
-    "*": "mul",
-    "/": "div",
-    "^": "pow",
-    "**": "pow",
-    "plus": "add",
-    "minus": "sub",
-    "mult": "mul",
-    "times": "mul",
-}
-
-
-def canonical_spelling(name: str) -> str:
-    """Map an operator spelling (``"+"``, ``"Add"``, ``"**"``) to its canonical name."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"operator names must be non-empty strings, got {name!r}")
-    key = name.strip().lower()
-    return _SPELLINGS.get(key, key)
-
-
-def _canonical_tuple(field: str, names: Any) -> tuple[str, ...]:
-    if isinstance(names, str):
-        raise ValueError(f"SearchSpec.{field} must be a sequence of names, got {names!r}")
-    out: list[str] = []
-    for name in names:
-        canon = canonical_spelling(name)
-        if canon not in out:
-            out.append(canon)
-    return tuple(out)
 
 
 def _check_int(field: str, value: Any, minimum: int) -> int:
@@ -117,11 +83,10 @@ class SearchSpec:
         def put(field: str, value: Any) -> None:
             object.__setattr__(self, field, value)
 
-        put("binary_operators", _canonical_tuple("binary_operators", self.binary_operators))
-        put("unary_operators", _canonical_tuple("unary_operators", self.unary_operators))
-        both = set(self.binary_operators) & set(self.unary_operators)
-        if both:
-            raise ValueError(f"operators listed as both binary and unary: {sorted(both)}")
+        # The registry is the one list of operator names: canonical spellings, arity checked.
+        binary, unary = validate_operators(self.binary_operators, self.unary_operators)
+        put("binary_operators", binary)
+        put("unary_operators", unary)
         if not self.binary_operators and not self.unary_operators:
             raise ValueError("SearchSpec needs at least one operator, got none")
         put("maxsize", _check_int("maxsize", self.maxsize, 3))
