@@ -6,3 +6,8 @@ Pareto front, and replace the module by that expression. The engine (this packag
 """
 
 __version__ = "0.1.0"
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where JupyterLab finds the prebuilt side-panel extension shipped in this package."""
+    return [{"src": "labextension", "dest": "symtorch-lab"}]
