@@ -73,7 +73,7 @@ def test_tree_with_626_modules_renders_only_expanded_rows_quickly(lab_server, pa
     expect(rows(page)).to_have_count(126)  # root + 125 collapsed blocks
     tree = page.locator(f"{PANEL} .stl-tree")
     collapsed_ms = float(tree.get_attribute("data-render-ms"))
-    page.evaluate("() => window.jupyterapp.commands.execute('symtorch-lab:expand-all')")
+    page.locator(f"{PANEL} .stl-tool[data-command='symtorch-lab:expand-all']").click()
     expect(rows(page)).to_have_count(626)
     expanded_ms = float(tree.get_attribute("data-render-ms"))
     page.screenshot(path=artifacts / "panel_tree_big.png")

@@ -18,6 +18,16 @@ const icon = new LabIcon({
     '<path d="M3 4h6v4H3zM15 4h6v4h-6zM9 16h6v4H9zM6 8h1v3h10V8h1v4h-5.5v4h-1v-4H6z"/></g></svg>'
 });
 
+function toolButton(app: JupyterFrontEnd, command: string, text: string): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.className = 'jp-Button jp-mod-minimal stl-tool';
+  button.textContent = text;
+  button.title = app.commands.label(command);
+  button.dataset.command = command;
+  button.addEventListener('click', () => void app.commands.execute(command));
+  return button;
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'symtorch-lab:panel',
   description: 'Side panel for symbolic distillation of the models in the notebook kernel.',
@@ -46,6 +56,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Collapse All Modules',
       execute: () => panel.tree.collapseAll()
     });
+    panel.toolbar.append(
+      toolButton(app, CommandIDs.refresh, '↻'),
+      toolButton(app, CommandIDs.expandAll, '⊞'),
+      toolButton(app, CommandIDs.collapseAll, '⊟')
+    );
   }
 };
 

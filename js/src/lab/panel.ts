@@ -18,12 +18,16 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '
 
 export class SidePanel extends Widget {
   readonly tree = new ModuleTreeView();
+  /** Row of tool buttons next to the title (filled by the plugin from its commands). */
+  readonly toolbar = el('div', 'stl-panel-toolbar');
 
   constructor(private readonly _tracker: INotebookTracker) {
     super();
     this.addClass('stl-panel');
     const header = el('div', 'stl-panel-header');
-    header.append(el('span', 'stl-panel-title', 'Symbolic distillation'), this._select);
+    const titleRow = el('div', 'stl-panel-titlerow');
+    titleRow.append(el('span', 'stl-panel-title', 'Symbolic distillation'), this.toolbar);
+    header.append(titleRow, this._select);
     this._select.className = 'stl-model-select';
     this._select.title = 'Model (an nn.Module in the notebook namespace)';
     this._select.addEventListener('change', () => this._chooseModel(this._select.value));
@@ -37,6 +41,7 @@ export class SidePanel extends Widget {
     if (!this._conn) return this._follow();
     const { models } = await this._conn.request('list_models', {});
     this._setModels(models);
+    if (this._model) this._chooseModel(this._model); // re-fetch the tree even if unchanged
   }
 
   protected onAfterShow(_msg: Message): void {
