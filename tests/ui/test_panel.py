@@ -109,3 +109,23 @@ def test_panel_follows_the_active_notebook(lab_server, page):
     expect(rows(page).first.locator(".stl-tree-params")).to_have_text("63")
     activate_notebook(page, "first.ipynb")
     expect(rows(page).first.locator(".stl-tree-name")).to_have_text("alpha")
+
+
+def test_panel_reconnects_after_a_kernel_restart(lab_server, page):
+    write_notebook(lab_server.root / "restart.ipynb", [MODELS, SELECTION])
+    open_notebook(page, lab_server.url, "restart.ipynb")
+    run_all(page)
+    expect(output(page, 1)).to_contain_text("SEL None")
+    open_panel(page)
+    page.locator(f"{PANEL} .stl-model-select").select_option("big")
+    expect(rows(page)).to_have_count(126)
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
+    expect(rows(page)).to_have_count(0)
+    wait_idle(page)
+    run_all(page)
+    expect(output(page, 1)).to_contain_text("SEL None")
+    expect(rows(page)).to_have_count(126)  # the chosen model is remembered across the restart
+    rows(page).nth(3).locator(".stl-tree-type").click()
+    expect(page.locator(f"{PANEL} .stl-panel-status")).to_have_text("Selected 2")
+    run_cell(page, 1)
+    expect(output(page, 1)).to_contain_text("SEL ('big', '2')")
