@@ -17,6 +17,7 @@ from symtorch_lab import protocol
 from symtorch_lab._schema import fields
 
 _ALIASED = (Literal, Union, types.UnionType)
+WIDTH = 100  # prettier's printWidth in package.json
 HEADER = """\
 // Generated from symtorch_lab/protocol.py by
 //   python -m symtorch_lab.protocol --ts js/src/protocol.ts
@@ -86,8 +87,12 @@ def _interface(td: type, namer: _Namer) -> list[str]:
 
 def _alias(name: str, tp: Any, namer: _Namer) -> list[str]:
     parts = [namer.ts(a) if get_origin(tp) is not Literal else _literal(a) for a in get_args(tp)]
-    if len(parts) <= 3:
-        return [f"export type {name} = {' | '.join(parts)};"]
+    one_line = f"export type {name} = {' | '.join(parts)};"
+    continued = f"  {' | '.join(parts)};"
+    if len(one_line) <= WIDTH:  # the same layout prettier (printWidth 100) chooses
+        return [one_line]
+    if len(continued) <= WIDTH:
+        return [f"export type {name} =", continued]
     return [f"export type {name} ="] + [f"  | {p}" for p in parts[:-1]] + [f"  | {parts[-1]};"]
 
 

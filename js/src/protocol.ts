@@ -5,18 +5,9 @@
 export const PROTOCOL_VERSION = 1;
 export const COMM_TARGET = 'symtorch_lab.panel';
 
-export type ModuleStatus =
-  | 'not_distilled'
-  | 'searching'
-  | 'distilled'
-  | 'replaced';
+export type ModuleStatus = 'not_distilled' | 'searching' | 'distilled' | 'replaced';
 
-export type SearchState =
-  | 'idle'
-  | 'running'
-  | 'stopping'
-  | 'done'
-  | 'error';
+export type SearchState = 'idle' | 'running' | 'stopping' | 'done' | 'error';
 
 export type ErrorCode =
   | 'bad_message'
@@ -311,19 +302,10 @@ export interface FrontEvent {
   points: FrontPoint[];
 }
 
-export type KernelEvent =
-  | ModelsEvent
-  | TreeEvent
-  | StatusEvent
-  | FrontEvent;
+export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
 
 export type ServerMessage =
-  | OkResponse
-  | ErrorResponse
-  | ModelsEvent
-  | TreeEvent
-  | StatusEvent
-  | FrontEvent;
+  OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
 
 /**
  * Result type of each request type.
