@@ -68,6 +68,9 @@ def lab_server(tmp_path_factory):
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    widgets = settings / "@jupyter-widgets" / "jupyterlab-manager"
+    widgets.mkdir(parents=True)  # save widget state: the worst case for notebook size
+    (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
     env = {
         **os.environ,
         "JUPYTERLAB_SETTINGS_DIR": str(settings),

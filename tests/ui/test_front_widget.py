@@ -1,5 +1,9 @@
 """FrontWidget in a real JupyterLab: a click on a plotly point sets ``selected`` in Python."""
 
+import json
+import re
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -37,3 +41,41 @@ def test_clicking_a_point_sets_selected_in_python(lab_server, page, artifacts):
     run_cell(page, 1)
     expect(output(page, 1)).to_contain_text("SELECTED e3")
     assert page.js_errors == []
+
+
+TEN = """\
+from IPython.display import display
+from symtorch_lab.widgets import FrontWidget
+for k in range(10):
+    display(FrontWidget([dict(dim=d, complexity=c, loss=(k + 1) * 10.0 ** -c, id=f"e{d}_{c}",
+                              text=f"expr {c}", latex="x") for d in range(2) for c in range(1, 9)],
+                        title=f"front {k}"))"""
+
+
+def test_ten_widgets_render_fast_and_keep_the_notebook_small(lab_server, page, artifacts):
+    path = lab_server.root / "ten.ipynb"
+    write_notebook(path, [TEN])
+    open_notebook(page, lab_server.url, "ten.ipynb")
+    start = time.perf_counter()
+    run_all(page)
+    expect(page.locator(".stl-front .js-plotly-plot")).to_have_count(10)
+    expect(page.locator(".stl-front .scatterlayer .point")).to_have_count(160)
+    render_s = time.perf_counter() - start
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).not_to_have_class(
+        re.compile(r"\bjp-mod-dirty\b")
+    )
+    saved = json.loads(path.read_text())
+    size = path.stat().st_size
+    has_state = "widgets" in saved["metadata"]
+    result = {
+        "widgets": 10,
+        "points_each": 16,
+        "run_to_rendered_s": round(render_s, 2),
+        "ipynb_bytes": size,
+        "widget_state_saved": has_state,
+    }
+    (artifacts / "ten_widgets.json").write_text(json.dumps(result, indent=2))
+    page.screenshot(path=artifacts / "ten_widgets.png")
+    assert has_state, "widget state was not saved, so the size says nothing"
+    assert size < 200_000, result
