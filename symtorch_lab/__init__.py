@@ -2,10 +2,51 @@
 
 Record what a submodule computes, run symbolic regression on it, pick an expression from the
 Pareto front, and replace the module by that expression. The engine (this package minus
-``widgets``) runs without any UI installed.
+``widgets``) runs without any UI installed. Names are loaded lazily so that
+``import symtorch_lab`` stays cheap and a broken optional piece cannot break the rest.
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Expression": "expression",
+    "Candidate": "front",
+    "ParetoFront": "front",
+    "record": "record",
+    "Recording": "record",
+    "Distiller": "distill",
+    "PCAProjection": "reduce",
+    "SymbolicSurrogate": "surrogate",
+    "replace": "surrogate",
+    "replaced": "surrogate",
+    "Session": "session",
+    "SymbolicModel": "facade",
+    "save_session": "io",
+    "load_session": "io",
+}
+_SUBMODULES = ("metrics", "plots", "demo", "science", "backends", "hooks", "operators")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'symtorch_lab' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -1,0 +1,207 @@
+"""Input checks and PySR parameter vocabulary shared by the Distiller and the facade.
+
+Kept apart from :mod:`symtorch_lab.distill` so the search loop reads as a loop: everything
+here validates, converts or names things, and raises errors that name the offending value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from .expression import Expression
+
+# PySR parameters that have no meaning on the embedded Operon backend: accepted so PySR
+# (and SymTorch) configurations run unchanged, ignored with a warning.
+PYSR_ONLY = frozenset(
+    {
+        "populations",
+        "procs",
+        "parsimony",
+        "deterministic",
+        "verbosity",
+        "progress",
+        "batching",
+        "batch_size",
+        "turbo",
+        "bumper",
+        "extra_sympy_mappings",
+        "extra_torch_mappings",
+        "complexity_of_operators",
+        "complexity_of_constants",
+        "complexity_of_variables",
+        "constraints",
+        "nested_constraints",
+        "elementwise_loss",
+        "loss_function",
+        "maxdepth",
+        "warm_start",
+        "output_directory",
+        "run_id",
+        "temp_equation_file",
+        "delete_tempfiles",
+        "update",
+        "multithreading",
+        "cluster_manager",
+        "ncycles_per_iteration",
+        "weight_optimize",
+        "adaptive_parsimony_scaling",
+        "should_optimize_constants",
+        "optimizer_iterations",
+        "precision",
+        "select_k_features",
+        "denoise",
+        "random_state_seed",
+        "early_stop_condition",
+        "max_evals",
+        "tournament_selection_n",
+        "topn",
+        "fraction_replaced",
+        "fraction_replaced_hof",
+        "migration",
+        "hof_migration",
+        "should_simplify",
+        "model_selection_kwargs",
+        "logger_spec",
+        "dimensional_constraint_penalty",
+        "use_frequency",
+        "use_frequency_in_tournament",
+        "annealing",
+        "alpha",
+        "perturbation_factor",
+        "skip_mutation_failures",
+        "optimizer_algorithm",
+        "optimizer_nrestarts",
+        "optimize_probability",
+        "equation_file",
+    }
+)
+
+
+def check_pysr_kwargs(kwargs: dict, backend) -> dict:
+    """Accept known PySR names (warn when ignored), reject unknown ones with suggestions."""
+    from .distill import Distiller
+
+    own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
+    for name in kwargs:
+        if name not in PYSR_ONLY:
+            close = difflib.get_close_matches(name, own + sorted(PYSR_ONLY), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise TypeError(f"Distiller got an unexpected keyword argument {name!r}.{hint}")
+    if kwargs and backend == "operon":
+        warnings.warn(
+            f"PySR parameters {sorted(kwargs)} have no meaning on the operon backend and are "
+            "ignored (they are passed on with backend='pysr').",
+            stacklevel=3,
+        )
+    return dict(kwargs)
+
+
+def to_numpy(a, name: str) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().double().numpy()
+    try:
+        return np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric, got {type(a).__name__}: {exc}") from None
+
+
+def check_data(X, y, sample_weight, variable_names):
+    """Return float64 ``X (n, d)``, ``Y (n, k)``, weights ``(n,)`` and variable names."""
+    X, Y = to_numpy(X, "X"), to_numpy(y, "y")
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (rows, features), got shape {X.shape}")
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    if Y.ndim != 2 or len(Y) != len(X):
+        raise ValueError(f"y must have {len(X)} rows like X {X.shape}, got shape {Y.shape}")
+    if len(X) < 2:
+        raise ValueError(f"need at least 2 rows to fit, got {len(X)}")
+    for name, arr in (("X", X), ("y", Y)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            rows, cols = np.nonzero(bad)
+            raise ValueError(
+                f"{name} has {bad.sum()} non-finite values (first at row {rows[0]}, column "
+                f"{cols[0]}: {arr[rows[0], cols[0]]}); drop or fix them before distilling"
+            )
+    w = np.ones(len(X)) if sample_weight is None else to_numpy(sample_weight, "sample_weight")
+    if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(
+            f"sample_weight must be {len(X)} finite non-negative numbers with a positive sum"
+        )
+    names = check_names(variable_names, X.shape[1])
+    return X, Y, w, names
+
+
+def check_names(variable_names, n_features: int) -> tuple[str, ...]:
+    if variable_names is None:
+        return tuple(f"x{i}" for i in range(n_features))
+    names = tuple(str(n) for n in variable_names)
+    if len(names) != n_features:
+        raise ValueError(f"{len(names)} variable_names given for {n_features} features: {names}")
+    bad = [n for n in names if not n.isidentifier()]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(f"variable_names must be unique identifiers; bad: {bad or names}")
+    return names
+
+
+def check_dims(output_dims, n_outputs: int) -> tuple[int, ...]:
+    if output_dims is None:
+        return tuple(range(n_outputs))
+    dims = (output_dims,) if isinstance(output_dims, int | np.integer) else tuple(output_dims)
+    for d in dims:
+        if not 0 <= int(d) < n_outputs:
+            raise ValueError(f"output dim {d} is out of range for {n_outputs} output columns")
+    return tuple(int(d) for d in dims)
+
+
+def split_rows(n: int, fraction: float, seed: int):
+    """Indices of training and validation rows (validation empty when fraction is 0)."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {fraction}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def subsample(X, y, w, max_rows: int, spec):
+    """At most ``max_rows`` rows, drawn reproducibly (weights stay attached to rows)."""
+    if len(X) <= max_rows:
+        return X, y, w
+    idx = np.sort(np.random.default_rng(spec.random_state).choice(len(X), max_rows, replace=False))
+    return X[idx], y[idx], w[idx]
+
+
+def loss_value(expr: Expression, X, y, w, loss) -> float:
+    """Weighted MSE, or the custom loss, of an expression on the given rows."""
+    if loss is None:
+        pred = expr.numpy(X)
+        val = float(np.sum(w * (pred - y) ** 2) / np.sum(w))
+    else:
+        with torch.no_grad():
+            module = expr.torch().double()
+            pred = module(torch.as_tensor(X, dtype=torch.float64))
+            val = float(loss(pred, torch.as_tensor(y), torch.as_tensor(w)))
+    return val if math.isfinite(val) else math.inf
+
+
+def describe(obj) -> str:
+    """sklearn-like repr: only parameters that differ from their defaults."""
+    sig = inspect.signature(type(obj).__init__)
+    parts = []
+    for name, p in sig.parameters.items():
+        if name == "self" or p.kind is p.VAR_KEYWORD:
+            continue
+        value = getattr(obj, name, p.default)
+        if isinstance(value, list):
+            value = tuple(value)
+        if value is not p.default and value != p.default:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)

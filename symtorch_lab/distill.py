@@ -1,0 +1,284 @@
+"""The Distiller: symbolic regression per output dimension, with a live Pareto front.
+
+It turns a recording (``X`` → ``Y``) into one :class:`~symtorch_lab.front.ParetoFront` per
+output dimension. It owns what every backend shares: PySR-compatible parameter names,
+operator validation before any search starts, float64 constant refits (Operon evaluates in
+float32), custom losses, validation rescoring, progress callbacks, Stop, and running in a
+background thread so a notebook kernel stays responsive. Backends only search.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _params
+from .backends import get_backend
+from .backends.base import Progress, RawCandidate, SearchSpec
+from .expression import Expression
+from .front import Candidate, ParetoFront
+from .operators import validate_operators
+from .polish import polish
+
+# A callback gets a DistillProgress each generation; returning True stops the search.
+Callback = Callable[["DistillProgress"], "bool | None"]
+
+
+@dataclass(frozen=True)
+class DistillProgress:
+    """What a callback (or a live view) sees after each generation of one dimension."""
+
+    dim: int
+    dims: tuple[int, ...]
+    generation: int
+    elapsed: float
+    front: ParetoFront | None
+
+
+class Distiller:
+    """Search closed-form expressions for each output dimension of a recording.
+
+    Parameters follow PySR's names (``binary_operators``, ``unary_operators``, ``maxsize``,
+    ``niterations``, ``timeout_in_seconds``, ``population_size``, ``model_selection``,
+    ``random_state``); PySR-only tuning knobs are accepted and ignored on Operon with a
+    warning, and unknown names raise ``TypeError`` with suggestions.
+
+    Parameters
+    ----------
+    backend : {"operon", "pysr"} or SearchBackend
+        ``"operon"`` (embedded, default) or ``"pysr"`` (needs Julia).
+    loss : callable, optional
+        ``loss(pred, target, weight) -> scalar torch tensor``. Constants of every candidate
+        are refitted under it and candidates are ranked by it.
+    callbacks : sequence of callables
+        ``on_generation_end(progress) -> bool | None``; ``True`` stops the search.
+    max_rows : int
+        Recordings are subsampled to this many rows for the search (refits use them too).
+    validation_fraction : float
+        Share of rows held out to rescore candidates (``val_loss``) and pick by it.
+
+    Attributes
+    ----------
+    fronts_ : dict[int, ParetoFront]
+        One front per distilled output dimension.
+    best_ : dict[int, Candidate]
+        The pick on each front.
+    n_generations_ : dict[int, int]
+    stopped_ : bool
+        True when the search was stopped before its budget ran out.
+    """
+
+    def __init__(
+        self,
+        backend="operon",
+        *,
+        binary_operators: Sequence[str] = ("+", "-", "*", "/"),
+        unary_operators: Sequence[str] = (),
+        maxsize: int = 20,
+        niterations: int | None = None,
+        timeout_in_seconds: float | None = 60.0,
+        population_size: int = 500,
+        model_selection: str = "best",
+        random_state: int = 0,
+        n_threads: int = 1,
+        max_rows: int = 2000,
+        loss=None,
+        callbacks: Iterable[Callback] = (),
+        validation_fraction: float = 0.0,
+        refit: bool = True,
+        **pysr_kwargs,
+    ):
+        self.backend = backend
+        self.binary_operators = tuple(binary_operators)
+        self.unary_operators = tuple(unary_operators)
+        self.maxsize = maxsize
+        self.niterations = niterations
+        self.timeout_in_seconds = timeout_in_seconds
+        self.population_size = population_size
+        self.model_selection = model_selection
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.max_rows = max_rows
+        self.loss = loss
+        self.callbacks = tuple(callbacks)
+        self.validation_fraction = validation_fraction
+        self.refit = refit
+        self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend)
+        self._stop_event = threading.Event()
+
+    # --- public ----------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+        """Run one search per output dimension; returns ``self``.
+
+        ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
+        current generation; dimensions finished so far and the partial front are kept.
+        """
+        spec = self._spec()  # operators are checked before anything else runs
+        X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
+        dims = _params.check_dims(output_dims, Y.shape[1])
+        self._stop_event.clear()
+        self.fronts_: dict[int, ParetoFront] = {}
+        self.best_: dict[int, Candidate] = {}
+        self.n_generations_: dict[int, int] = {}
+        self.stopped_ = False
+        self.variable_names_ = names
+        self.n_features_in_ = X.shape[1]
+        split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
+        backend = get_backend(self.backend)
+        for dim in dims:
+            if self._stop_event.is_set():
+                self.stopped_ = True
+                break
+            self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+        return self
+
+    def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
+        """Start :meth:`fit` in a background thread (pyoperon releases the GIL)."""
+        handle = SearchHandle(self)
+        handle._start(lambda: self.fit(X, y, sample_weight, **kwargs))
+        return handle
+
+    def stop(self) -> None:
+        """Ask a running search to end after the current generation (thread-safe)."""
+        self._stop_event.set()
+
+    def predict(self, X, dims=None) -> np.ndarray:
+        """Evaluate the picked expression of each dimension on ``X`` → (n, len(dims))."""
+        X = np.asarray(X, dtype=float)
+        dims = sorted(self.fronts_) if dims is None else list(dims)
+        return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
+
+    # --- internals -------------------------------------------------------------------
+    def _spec(self) -> SearchSpec:
+        binary, unary = validate_operators(self.binary_operators, self.unary_operators)
+        return SearchSpec(
+            binary_operators=binary,
+            unary_operators=unary,
+            maxsize=self.maxsize,
+            population_size=self.population_size,
+            niterations=self.niterations,
+            timeout_in_seconds=self.timeout_in_seconds,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+            max_rows=self.max_rows,
+        )
+
+    def _fit_dim(self, backend, spec, dim, dims, X, y, w, split):
+        train, val = split
+        Xs, ys, ws = _params.subsample(X[train], y[train], w[train], self.max_rows, spec)
+        live = _LiveFront(self, dim, dims, self.variable_names_)
+        # A custom loss drives the search itself where the engine can use it; otherwise the
+        # engine searches on MSE and candidates are refitted and ranked under the loss below.
+        custom = (
+            {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
+        )
+        raw = backend.search(
+            Xs,
+            ys,
+            self.variable_names_,
+            spec,
+            sample_weight=ws,
+            on_generation=live,
+            stop_event=self._stop_event,
+            **custom,
+        )
+        self.n_generations_[dim] = live.generation
+        if self._stop_event.is_set() or live.stopped:
+            self.stopped_ = True
+        if not raw:
+            raise RuntimeError(f"output dim {dim}: the search returned no candidate")
+        front = self._build_front(raw, Xs, ys, ws)
+        if len(val):
+            front = front.rescore(X[val], y[val])
+        self.fronts_[dim] = front
+        self.best_[dim] = front.selected
+
+    def _build_front(self, raw: Sequence[RawCandidate], X, y, w) -> ParetoFront:
+        names = self.variable_names_
+        cands = []
+        refit = self.refit or self.loss is not None
+        for rc in raw:
+            expr = Expression.from_infix(rc.infix, names)
+            expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
+            cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
+        return ParetoFront(cands, model_selection=self.model_selection)
+
+    def __repr__(self) -> str:
+        params = _params.describe(self)
+        return f"Distiller({params})"
+
+
+class _LiveFront:
+    """Per-generation adapter: backend Progress → DistillProgress → user callbacks."""
+
+    def __init__(self, distiller: Distiller, dim: int, dims, names):
+        self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
+        self.generation = 0
+        self.stopped = False
+        self._parsed: dict[str, Expression] = {}
+
+    def __call__(self, progress: Progress) -> bool | None:
+        self.generation = progress.generation
+        if not self.distiller.callbacks:
+            return None
+        event = DistillProgress(
+            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress)
+        )
+        stop = False
+        for cb in self.distiller.callbacks:
+            stop = bool(cb(event)) or stop
+        self.stopped = self.stopped or stop
+        return stop
+
+    def _front(self, progress: Progress) -> ParetoFront | None:
+        cands = []
+        for rc in progress.candidates:
+            expr = self._parsed.get(rc.infix)
+            if expr is None:
+                expr = self._parsed[rc.infix] = Expression.from_infix(rc.infix, self.names)
+            cands.append(Candidate(complexity=expr.complexity, loss=rc.loss, expression=expr))
+        try:
+            return ParetoFront(cands, self.distiller.model_selection)
+        except ValueError:
+            return None
+
+
+class SearchHandle:
+    """A search running in a background thread: ``stop()``, ``wait()``, ``done``, ``error``."""
+
+    def __init__(self, distiller: Distiller):
+        self.distiller = distiller
+        self.error: BaseException | None = None
+        self.started_at = time.monotonic()
+        self._thread: threading.Thread | None = None
+
+    def _start(self, fn) -> None:
+        def run():
+            try:
+                fn()
+            except BaseException as exc:  # noqa: BLE001 - surfaced by wait()
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="symtorch-lab-search", daemon=True)
+        self._thread.start()
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def stop(self) -> None:
+        self.distiller.stop()
+
+    def wait(self, timeout: float | None = None) -> Distiller:
+        """Block until the search ends; re-raise its error; return the fitted Distiller."""
+        assert self._thread is not None
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"search still running after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        return self.distiller

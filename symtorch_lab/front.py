@@ -1,0 +1,315 @@
+"""Pareto fronts of candidate expressions and PySR's rules for picking one.
+
+A search yields many expressions; a user (or a rule) picks one per output dimension. This
+module holds the value objects for that step: :class:`Candidate` (one expression with its
+complexity, loss and score) and :class:`ParetoFront` (the non-dominated candidates, sorted by
+complexity, with the selected row marked). Selection follows PySR's ``model_selection``
+definitions exactly, so users moving from PySR/SymTorch get the same pick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .expression import Expression
+
+MODEL_SELECTIONS = ("best", "accuracy", "score")
+# PySR's "best": among candidates whose loss is within this factor of the minimum loss,
+# take the one with the highest score.
+BEST_LOSS_FACTOR = 1.5
+_LOSS_FLOOR = 1e-300
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One expression on a front.
+
+    Attributes
+    ----------
+    complexity : int
+        Node count of the expression (PySR's default complexity).
+    loss : float
+        Training loss (weighted MSE unless a custom loss was used).
+    score : float
+        PySR's score: ``-Δlog(loss)/Δcomplexity`` against the next simpler candidate.
+    expression : Expression
+        The formula, with float64-refitted constants.
+    metrics : Mapping[str, float]
+        Extra numbers such as ``val_loss`` or ``r2``.
+    """
+
+    complexity: int
+    loss: float
+    expression: Expression
+    score: float = 0.0
+    metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def id(self) -> str:
+        """Stable short id of the expression (what the browser sends back on a click)."""
+        blob = json.dumps(self.expression.to_json(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:12]
+
+    def with_metrics(self, **metrics: float) -> Candidate:
+        merged = dict(self.metrics)
+        merged.update({k: float(v) for k, v in metrics.items()})
+        return replace(self, metrics=MappingProxyType(merged))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "complexity": int(self.complexity),
+            "loss": _json_float(self.loss),
+            "score": _json_float(self.score),
+            "metrics": {k: _json_float(v) for k, v in self.metrics.items()},
+            "expression": self.expression.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Candidate:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"candidate must be an object, got {type(data).__name__}")
+        metrics = data.get("metrics", {})
+        if not isinstance(metrics, Mapping):
+            raise ValueError("candidate 'metrics' must be an object")
+        return cls(
+            complexity=_as_int(data.get("complexity"), "complexity"),
+            loss=_as_float(data.get("loss"), "loss"),
+            score=_as_float(data.get("score", 0.0), "score"),
+            metrics=MappingProxyType(
+                {str(k): _as_float(v, f"metrics.{k}") for k, v in metrics.items()}
+            ),
+            expression=Expression.from_json(data.get("expression")),
+        )
+
+
+def pareto_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Keep the non-dominated candidates: best loss per complexity, loss strictly falling."""
+    best: dict[int, Candidate] = {}
+    for cand in candidates:
+        if not math.isfinite(cand.loss):
+            continue
+        kept = best.get(cand.complexity)
+        if kept is None or cand.loss < kept.loss:
+            best[cand.complexity] = cand
+    front: list[Candidate] = []
+    for complexity in sorted(best):
+        cand = best[complexity]
+        if not front or cand.loss < front[-1].loss:
+            front.append(cand)
+    return front
+
+
+def pysr_scores(complexities: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """PySR's score: ``-log(loss_i / loss_{i-1}) / (c_i - c_{i-1})``; the first row scores 0."""
+    scores = np.zeros(len(losses))
+    log_loss = np.log(np.maximum(np.asarray(losses, dtype=float), _LOSS_FLOOR))
+    for i in range(1, len(losses)):
+        d_complexity = complexities[i] - complexities[i - 1]
+        scores[i] = -(log_loss[i] - log_loss[i - 1]) / max(d_complexity, 1)
+    return scores
+
+
+def select_index(losses: np.ndarray, scores: np.ndarray, model_selection: str) -> int:
+    """Index picked by PySR's ``model_selection`` rule on a front sorted by complexity."""
+    if model_selection not in MODEL_SELECTIONS:
+        raise ValueError(
+            f"model_selection={model_selection!r} is not one of {', '.join(MODEL_SELECTIONS)}"
+        )
+    losses = np.asarray(losses, dtype=float)
+    if model_selection == "accuracy":
+        return int(np.argmin(losses))
+    if model_selection == "score":
+        return int(np.argmax(scores))
+    eligible = losses <= BEST_LOSS_FACTOR * np.min(losses)
+    return int(np.argmax(np.where(eligible, scores, -np.inf)))
+
+
+class ParetoFront:
+    """The non-dominated candidates of one output dimension, sorted by complexity.
+
+    Parameters
+    ----------
+    candidates : iterable of Candidate
+        Any candidates; dominated ones are dropped and scores recomputed.
+    model_selection : {"best", "accuracy", "score"}
+        PySR's rule for the default pick.
+    selection_loss : str, optional
+        Metric name used for selection instead of the training loss (``"val_loss"`` after
+        :meth:`rescore`).
+    """
+
+    def __init__(
+        self,
+        candidates: Iterable[Candidate],
+        model_selection: str = "best",
+        selection_loss: str | None = None,
+    ):
+        front = pareto_candidates(candidates)
+        if not front:
+            raise ValueError("a Pareto front needs at least one candidate with a finite loss")
+        comp = np.array([c.complexity for c in front])
+        scores = pysr_scores(comp, np.array([c.loss for c in front]))
+        self.candidates: tuple[Candidate, ...] = tuple(
+            replace(c, score=float(s)) for c, s in zip(front, scores, strict=True)
+        )
+        self.selection_loss = selection_loss
+        self.model_selection = model_selection
+        self.selected_index = self._rule_index(model_selection)
+
+    # --- selection -------------------------------------------------------------------
+    def _rule_index(self, model_selection: str) -> int:
+        if self.selection_loss is None:
+            losses = np.array([c.loss for c in self.candidates])
+            scores = np.array([c.score for c in self.candidates])
+        else:
+            losses = np.array([c.metrics[self.selection_loss] for c in self.candidates])
+            comp = np.array([c.complexity for c in self.candidates])
+            scores = pysr_scores(comp, losses)
+        return select_index(losses, scores, model_selection)
+
+    def select(self, model_selection: str | None = None) -> Candidate:
+        """Apply a selection rule, remember it as the pick, and return the candidate."""
+        rule = model_selection or self.model_selection
+        self.selected_index = self._rule_index(rule)
+        self.model_selection = rule
+        return self.selected
+
+    def pick(
+        self, *, complexity: int | None = None, id: str | None = None, index: int | None = None
+    ) -> Candidate:
+        """Make one candidate the pick, by complexity, id or row index."""
+        given = [v is not None for v in (complexity, id, index)]
+        if sum(given) != 1:
+            raise TypeError("pick() takes exactly one of complexity=, id=, index=")
+        if index is not None:
+            if not 0 <= index < len(self.candidates):
+                raise IndexError(f"index {index} outside the front of {len(self)} candidates")
+            self.selected_index = index
+            return self.selected
+        for i, cand in enumerate(self.candidates):
+            if (complexity is not None and cand.complexity == complexity) or cand.id == id:
+                self.selected_index = i
+                return cand
+        have = [c.complexity for c in self.candidates] if id is None else self.ids()
+        what = f"complexity {complexity}" if id is None else f"id {id!r}"
+        raise KeyError(f"no candidate with {what} on this front; available: {have}")
+
+    @property
+    def selected(self) -> Candidate:
+        return self.candidates[self.selected_index]
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate PySR's ``"best"`` rule picks (independent of the current pick)."""
+        return self.candidates[self._rule_index("best")]
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.candidates]
+
+    # --- validation ------------------------------------------------------------------
+    def rescore(self, X_val: np.ndarray, y_val: np.ndarray) -> ParetoFront:
+        """Return a front whose selection uses the MSE on held-out data (``val_loss``)."""
+        X_val = np.asarray(X_val, dtype=float)
+        y_val = np.asarray(y_val, dtype=float).reshape(-1)
+        rescored = []
+        for cand in self.candidates:
+            pred = cand.expression.numpy(X_val)
+            val = float(np.mean((pred - y_val) ** 2))
+            rescored.append(cand.with_metrics(val_loss=val if math.isfinite(val) else math.inf))
+        out = ParetoFront.__new__(ParetoFront)
+        out.candidates = tuple(rescored)
+        out.selection_loss = "val_loss"
+        out.model_selection = self.model_selection
+        out.selected_index = out._rule_index(self.model_selection)
+        return out
+
+    # --- views -----------------------------------------------------------------------
+    def to_frame(self):
+        """A pandas DataFrame shaped like PySR's ``equations_``."""
+        import pandas as pd
+
+        rows = []
+        for i, cand in enumerate(self.candidates):
+            row = {
+                "complexity": cand.complexity,
+                "loss": cand.loss,
+                "score": cand.score,
+                "equation": str(cand.expression),
+                "selected": i == self.selected_index,
+                "id": cand.id,
+            }
+            row.update(cand.metrics)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_selection": self.model_selection,
+            "selection_loss": self.selection_loss,
+            "selected_index": self.selected_index,
+            "candidates": [c.to_json() for c in self.candidates],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ParetoFront:
+        if not isinstance(data, Mapping) or not isinstance(data.get("candidates"), list):
+            raise ValueError("a front must be an object with a 'candidates' list")
+        rule = data.get("model_selection", "best")
+        if rule not in MODEL_SELECTIONS:
+            raise ValueError(f"model_selection={rule!r} is not one of {MODEL_SELECTIONS}")
+        sel_loss = data.get("selection_loss")
+        if sel_loss not in (None, "val_loss"):
+            raise ValueError(f"selection_loss={sel_loss!r} must be null or 'val_loss'")
+        front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss)
+        index = data.get("selected_index", front.selected_index)
+        front.pick(index=_as_int(index, "selected_index"))
+        return front
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def __iter__(self):
+        return iter(self.candidates)
+
+    def __getitem__(self, i: int) -> Candidate:
+        return self.candidates[i]
+
+    def __repr__(self) -> str:
+        lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}  equation"]
+        for i, cand in enumerate(self.candidates):
+            mark = ">>>" if i == self.selected_index else ""
+            lines.append(
+                f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}  "
+                f"{cand.expression}"
+            )
+        lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
+        return "\n".join(lines)
+
+
+def _json_float(value: float) -> float | str:
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+
+
+def _as_float(value: Any, name: str) -> float:
+    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r:.60}")
+    return float(value)
+
+
+def _as_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r:.60}")
+    return value

@@ -1,0 +1,527 @@
+"""Capped recordings of what submodules compute during ordinary forward passes.
+
+Why this module exists: symbolic regression needs input/output rows of one submodule, but the
+predecessor (SymTorch) kept only the first call of a single 2-D forward, switched the model to
+eval and never switched it back. Here the user runs their own forward passes (any number, any
+device, train or eval, with or without ``torch.no_grad``) inside ``with record(...)``; every call
+of each named submodule is recorded, ``(batch, seq, dim)`` tensors become rows, and memory stays
+bounded by a uniform reservoir sample of ``max_samples`` rows per module.
+
+The reservoir keeps the rows with the ``max_samples`` largest i.i.d. uniform keys: a uniform
+sample without replacement of all rows seen (a vectorised equivalent of Algorithm R). Once it is
+full, only the few rows of a batch whose key beats the smallest kept key are drawn (geometric
+gaps) and copied to the CPU, so the per-batch cost does not grow with the batch.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .hooks import HookSet, ModulePathError, resolve_module
+
+__all__ = ["NotRecordedError", "Recorder", "Recording", "record"]
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+class NotRecordedError(LookupError):
+    """Raised by ``rec[path]`` when no forward pass reached the module at ``path``."""
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Recording:
+    """Rows recorded from one submodule; row ``i`` of ``X`` and ``Y`` come from the same call.
+
+    ``input_shape``/``output_shape`` are the per-row feature shapes (``(d,)`` for a
+    ``(batch, seq, d)`` tensor, ``()`` for one value per row); ``call_input_shape`` and
+    ``call_output_shape`` are the full shapes of the first call, so a surrogate can reshape back.
+    ``X`` holds the ``variable_transforms`` features when transforms were given, else ``X_raw``.
+    ``row_index`` is each row's position in the stream of all rows seen (rows sorted by it).
+    """
+
+    path: str
+    X: np.ndarray
+    Y: np.ndarray
+    X_raw: np.ndarray
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    call_input_shape: tuple[int, ...]
+    call_output_shape: tuple[int, ...]
+    n_seen: int
+    n_calls: int
+    variable_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    row_index: np.ndarray
+    variable_transforms: tuple[Transform, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"Recording({self.path!r}, X={self.X.shape}, Y={self.Y.shape}, "
+            f"input_shape={self.input_shape}, output_shape={self.output_shape}, "
+            f"n_seen={self.n_seen}, n_calls={self.n_calls})"
+        )
+
+
+class _Reservoir:
+    """Rows with the ``capacity`` largest i.i.d. uniform keys, stored on the CPU.
+
+    The buffer has some slack beyond ``capacity``. New rows go into free slots; only when those
+    run out does a merge drop the rows outside the top ``capacity`` keys, which just frees their
+    slots (no row is moved). A new row can only matter if its key beats ``threshold`` (the
+    smallest key kept at the last merge); which rows of a batch do is drawn with geometric gaps,
+    so once the reservoir is full a batch costs O(rows kept), not O(batch size). Everything here
+    is numpy: its small, single-threaded operations cost less than torch's inside a hook.
+    """
+
+    def __init__(self, capacity: int, seed: int) -> None:
+        self.capacity, self.n_seen = capacity, 0
+        self.limit = capacity + max(capacity // 4, 16)
+        self.rng = np.random.default_rng(seed)
+        self.keys = np.full(self.limit, -1.0)  # -1 marks a free slot
+        self.index = np.zeros(self.limit, dtype=np.int64)
+        self.free = np.arange(self.limit)  # free slots, used in order
+        self.threshold = 0.0  # keys below it can never reach the top `capacity`
+        self.x = np.empty((0, 0), dtype=np.float32)
+        self.y = np.empty((0, 0), dtype=np.float32)
+
+    def offer(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Offer the rows of ``x`` (m, d_in) and ``y`` (m, d_out), any device."""
+        m, start = x.shape[0], self.n_seen
+        self.n_seen += m
+        pick, keys = self._candidates(m)
+        if pick.size == 0:
+            return
+        if pick.size < m:
+            device_pick = torch.from_numpy(pick).to(x.device)
+            x, y = x.index_select(0, device_pick), y.index_select(0, device_pick)
+        x, y = _to_numpy(x), _to_numpy(y)
+        if pick.size > self.free.size:
+            kept = self._merge(keys)  # frees the slots of dropped rows
+            pick, keys, x, y = pick[kept], keys[kept], x[kept], y[kept]
+            if pick.size == 0:
+                return
+        slots, self.free = self.free[: pick.size], self.free[pick.size :]
+        self._reserve(int(slots.max()) + 1, x, y)
+        self.x[slots], self.y[slots] = x, y
+        self.keys[slots], self.index[slots] = keys, pick + start
+
+    def _candidates(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of a batch of ``m`` whose key beats the threshold, and their keys."""
+        p = 1.0 - self.threshold
+        if p > 0.125:  # dense: draw every key
+            keys = self.rng.random(m)
+            pick = np.flatnonzero(keys >= self.threshold)
+            keys = keys[pick]
+        else:  # sparse: each row beats it with probability p; gaps are geometric
+            last, found = -1, []
+            while last < m:
+                n = int(m * p + 4 * (m * p) ** 0.5 + 16)
+                steps = last + np.cumsum(self.rng.geometric(p, n))
+                found.append(steps[steps < m])
+                last = int(steps[-1])
+            pick = np.concatenate(found)
+            keys = self.threshold + p * self.rng.random(pick.size)
+        if pick.size > self.capacity:  # only the batch's own top `capacity` can survive
+            top = np.argpartition(keys, -self.capacity)[-self.capacity :]
+            pick, keys = pick[top], keys[top]
+        return pick, keys
+
+    def _merge(self, new_keys: np.ndarray) -> np.ndarray:
+        """Keep the top ``capacity`` of stored and new keys; free the rest; mask of new kept."""
+        all_keys = np.concatenate([self.keys, new_keys])
+        kept = _top_mask(all_keys, self.capacity)
+        self.threshold = float(all_keys[kept].min())
+        self.free = np.flatnonzero(~kept[: self.limit])
+        self.keys[self.free] = -1.0
+        return kept[self.limit :]
+
+    def _reserve(self, n: int, x: np.ndarray, y: np.ndarray) -> None:
+        """Grow the row buffers (geometrically, up to ``limit``) to hold ``n`` rows."""
+        have = self.x.shape[0]
+        if n <= have:
+            return
+        rows = min(self.limit, max(n, 2 * have, 1024))
+        new_x = np.empty((rows, x.shape[1]), dtype=x.dtype)
+        new_y = np.empty((rows, y.shape[1]), dtype=y.dtype)
+        if have:
+            new_x[:have], new_y[:have] = self.x, self.y
+        self.x, self.y = new_x, new_y
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kept rows in stream order: (x, y, row_index)."""
+        kept = np.flatnonzero(self.keys >= 0.0)
+        if kept.size > self.capacity:
+            kept = kept[_top_mask(self.keys[kept], self.capacity)]
+        order = kept[np.argsort(self.index[kept], kind="stable")]
+        return self.x[order], self.y[order], self.index[order]
+
+
+def _top_mask(values: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of the ``k`` largest ``values`` (all of them if there are fewer)."""
+    mask = np.zeros(values.size, dtype=bool)
+    mask[np.argpartition(values, -k)[-k:] if values.size > k else slice(None)] = True
+    return mask
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    """CPU numpy rows: float64 stays float64, every other dtype is stored as float32."""
+    dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
+    return t.to("cpu", dtype).numpy()
+
+
+def _describe(values: Sequence[Any]) -> str:
+    return "(" + ", ".join(type(v).__name__ for v in values) + ")"
+
+
+def _select_input(path: str, module: nn.Module, args: tuple, kwargs: dict, index: Any) -> list:
+    """The tensor input(s) of one call chosen by ``input_index``."""
+    if index is None and args and isinstance(args[0], torch.Tensor):
+        return [args[0]]  # the common case, kept cheap: this runs inside every forward
+    if index is None or index == "all":
+        found = [a for a in args if isinstance(a, torch.Tensor)]
+        found += [v for v in kwargs.values() if isinstance(v, torch.Tensor)]
+        if not found:
+            raise TypeError(
+                f"module {path!r} was called without tensor inputs: args {_describe(args)}, "
+                f"kwargs {sorted(kwargs)}"
+            )
+        return found if index == "all" else found[:1]
+    if isinstance(index, int):
+        if not -len(args) <= index < len(args):
+            raise IndexError(
+                f"module {path!r}: input_index={index} but it was called with {len(args)} "
+                f"positional inputs {_describe(args)}"
+            )
+        value = args[index]
+    else:
+        bound = _bind(module, args, kwargs)
+        if index not in bound:
+            raise KeyError(f"module {path!r}: no input named {index!r}; inputs: {sorted(bound)}")
+        value = bound[index]
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"module {path!r}: input_index={index!r} is a {type(value).__name__}, not a tensor"
+        )
+    return [value]
+
+
+def _bind(module: nn.Module, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Inputs by parameter name of ``module.forward``, wherever they were passed."""
+    try:
+        return dict(inspect.signature(module.forward).bind_partial(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        return dict(kwargs)
+
+
+def _select_output(path: str, out: Any, key: Any, warn: bool) -> torch.Tensor:
+    """The output tensor of one call chosen by ``output_key``."""
+    if isinstance(out, torch.Tensor):
+        if key is not None:
+            raise TypeError(
+                f"module {path!r} returns a single tensor, so output_key={key!r} does not apply; "
+                "pass output_key=None or a {path: key} mapping"
+            )
+        return out
+    if isinstance(out, Mapping):
+        names, getter = list(out.keys()), out.__getitem__
+    elif isinstance(out, (tuple, list)):
+        names = list(getattr(out, "_fields", range(len(out))))
+        getter = out.__getitem__ if not isinstance(key, str) else (lambda k: getattr(out, k))
+    elif isinstance(key, str) and hasattr(out, key):
+        names, getter = [key], (lambda k: getattr(out, k))
+    else:
+        raise TypeError(f"module {path!r} returned a {type(out).__name__}; pass output_key=...")
+    if key is None:
+        return _first_tensor(path, out, names, warn)
+    try:
+        value = getter(key)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise KeyError(
+            f"module {path!r} output ({type(out).__name__}) has no output_key {key!r}; "
+            f"available keys: {names}"
+        ) from None
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"module {path!r}: output {key!r} is a {type(value).__name__}, not a tensor"
+        )
+    return value
+
+
+def _first_tensor(path: str, out: Any, names: list, warn: bool) -> torch.Tensor:
+    values = list(out.values()) if isinstance(out, Mapping) else list(out)
+    tensors = [(n, v) for n, v in zip(names, values, strict=True) if isinstance(v, torch.Tensor)]
+    if not tensors:
+        raise TypeError(f"module {path!r} returned a {type(out).__name__} without tensors")
+    if len(tensors) > 1 and warn:
+        warnings.warn(
+            f"module {path!r} returns {len(tensors)} tensors {[n for n, _ in tensors]}; recording "
+            f"{tensors[0][0]!r}. Pass output_key to choose another.",
+            stacklevel=4,
+        )
+    return tensors[0][1]
+
+
+def _as_rows(path: str, inputs: list[torch.Tensor], out: torch.Tensor) -> tuple:
+    """Flatten to rows over the leading dims: ``(x, y, lead, in_feature, out_feature)``."""
+    first = inputs[0]
+    lead = tuple(first.shape[:-1]) if first.ndim >= 2 else tuple(first.shape)
+    n = math.prod(lead)
+    parts = []
+    for t in (*inputs, out):
+        if tuple(t.shape[: len(lead)]) != lead:
+            role = "output" if t is out else "input"
+            raise ValueError(
+                f"module {path!r}: {role} shape {tuple(t.shape)} does not start with the leading "
+                f"dims {lead} of input shape {tuple(first.shape)}; a row of X must match a row "
+                "of Y (record a module that keeps the batch/sequence dims)"
+            )
+        parts.append(t.detach().reshape(n, -1) if n else t.detach().reshape(0, 1))
+    x = parts[0] if len(inputs) == 1 else torch.cat(parts[:-1], dim=1)
+    feature_in = tuple(first.shape[len(lead) :]) if len(inputs) == 1 else (x.shape[1],)
+    return x, parts[-1], lead, feature_in, tuple(out.shape[len(lead) :])
+
+
+class _PathState:
+    """Everything recorded for one path."""
+
+    def __init__(self, path: str, module: nn.Module, reservoir: _Reservoir, opts: dict) -> None:
+        self.path, self.module, self.reservoir, self.opts = path, module, reservoir, opts
+        self.n_calls = 0
+        self.shapes: tuple | None = None  # (in_feature, out_feature, call_in, call_out)
+        self.cache: Recording | None = None
+
+    def on_call(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        inputs = _select_input(self.path, module, args, kwargs, self.opts["input_index"])
+        out = _select_output(self.path, output, self.opts["output_key"], self.n_calls == 0)
+        x, y, lead, f_in, f_out = _as_rows(self.path, inputs, out)
+        if self.shapes is None:
+            self.shapes = (f_in, f_out, (*lead, *f_in), tuple(out.shape))
+        elif (f_in, f_out) != self.shapes[:2]:
+            raise ValueError(
+                f"module {self.path!r}: call {self.n_calls + 1} has feature shapes in={f_in}, "
+                f"out={f_out}, but earlier calls had in={self.shapes[0]}, out={self.shapes[1]}"
+            )
+        self.reservoir.offer(x, y)
+        self.n_calls += 1
+        self.cache = None
+
+
+class Recorder:
+    """Recordings of one ``record(...)`` block, by module path.
+
+    ``rec[path]`` builds a :class:`Recording` (also inside the block, as a snapshot); iteration,
+    ``len`` and ``in`` cover the paths that some forward pass reached; ``paths`` lists all
+    requested paths. Data stays available after the ``with`` block ends.
+    """
+
+    def __init__(self, states: dict[str, _PathState]) -> None:
+        self._states = states
+        self.active = False
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """All requested paths, in request order."""
+        return tuple(self._states)
+
+    @property
+    def recordings(self) -> dict[str, Recording]:
+        """``{path: Recording}`` for every path that some forward pass reached."""
+        return {path: self[path] for path in self}
+
+    def __getitem__(self, path: str) -> Recording:
+        state = self._states.get(path)
+        if state is None:
+            raise ModulePathError(
+                f"{path!r} was not recorded; recorded paths: {list(self._states)}"
+            )
+        if state.n_calls == 0:
+            raise NotRecordedError(
+                f"no forward pass reached module {path!r} "
+                f"({'so far' if self.active else 'while recording'}): run the model inside the "
+                "`with record(...)` block and check that its forward calls this module"
+            )
+        if state.cache is None:
+            state.cache = _build_recording(state)
+        return state.cache
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, state in self._states.items() if state.n_calls)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, path: object) -> bool:
+        state = self._states.get(path) if isinstance(path, str) else None
+        return state is not None and state.n_calls > 0
+
+    def __repr__(self) -> str:
+        calls = ", ".join(f"{p!r}: {s.n_calls} calls" for p, s in self._states.items())
+        return f"Recorder({{{calls}}}, active={self.active})"
+
+
+def _build_recording(state: _PathState) -> Recording:
+    x, y, index = state.reservoir.rows()
+    assert state.shapes is not None
+    f_in, f_out, call_in, call_out = state.shapes
+    transforms = tuple(state.opts["variable_transforms"] or ())
+    names = state.opts["variable_names"]
+    x64 = torch.from_numpy(x.astype(np.float64))
+    features = _apply_transforms(state.path, transforms, x64) if transforms else x64
+    d = features.shape[1]
+    if names is not None and len(names) != d:
+        what = f"{len(transforms)} variable_transforms" if transforms else f"{d} input features"
+        raise ValueError(
+            f"module {state.path!r}: {len(names)} variable_names {list(names)} for {what}"
+        )
+    return Recording(
+        path=state.path,
+        X=features.numpy(),
+        Y=y.astype(np.float64),
+        X_raw=x64.numpy(),
+        input_shape=f_in,
+        output_shape=f_out,
+        call_input_shape=call_in,
+        call_output_shape=call_out,
+        n_seen=state.reservoir.n_seen,
+        n_calls=state.n_calls,
+        variable_names=tuple(names) if names is not None else tuple(f"x{i}" for i in range(d)),
+        output_names=tuple(f"y{i}" for i in range(y.shape[1])),
+        row_index=index,
+        variable_transforms=transforms,
+    )
+
+
+def _apply_transforms(path: str, transforms: tuple, x: torch.Tensor) -> torch.Tensor:
+    """Columns ``transform(x)`` for each transform; each must give one value per row."""
+    columns = []
+    for i, transform in enumerate(transforms):
+        value = torch.as_tensor(transform(x))
+        if value.numel() != x.shape[0] or (value.ndim > 1 and value.shape[0] != x.shape[0]):
+            raise ValueError(
+                f"module {path!r}: variable_transforms[{i}] "
+                f"({getattr(transform, '__name__', transform)!r}) returned shape "
+                f"{tuple(value.shape)} for input shape {tuple(x.shape)}; expected ({x.shape[0]},)"
+            )
+        columns.append(value.reshape(-1).to(torch.float64))
+    return torch.stack(columns, dim=1)
+
+
+def _per_path(name: str, value: Any, paths: Sequence[str]) -> Callable[[str], Any]:
+    """``value`` for every path, or a ``{path: value}`` mapping (paths missing -> None)."""
+    if not isinstance(value, Mapping):
+        return lambda path: value
+    unknown = [key for key in value if key not in paths]
+    if unknown:
+        raise KeyError(f"{name} mapping names unrecorded paths {unknown}; paths: {list(paths)}")
+    return value.get
+
+
+def _check_options(path: str, opts: dict) -> dict:
+    """Validate one path's options up front, so mistakes fail before any forward pass."""
+    for name, allowed in (
+        ("input_index", "None, int, 'all' or a name"),
+        ("output_key", "None, int or str"),
+    ):
+        value = opts[name]
+        if isinstance(value, bool) or not (value is None or isinstance(value, int | str)):
+            raise TypeError(f"module {path!r}: {name} must be {allowed}, got {value!r}")
+    transforms, names = opts["variable_transforms"], opts["variable_names"]
+    if transforms is not None:
+        opts["variable_transforms"] = transforms = tuple(transforms)
+        if not all(callable(t) for t in transforms):
+            raise TypeError(f"module {path!r}: variable_transforms must be callables")
+    if names is not None:
+        opts["variable_names"] = names = [names] if isinstance(names, str) else list(names)
+        valid = all(isinstance(n, str) and n.isidentifier() for n in names)
+        if not valid or len(set(names)) < len(names):
+            raise ValueError(
+                f"module {path!r}: variable_names must be unique identifiers, got {names}"
+            )
+        if transforms is not None and len(names) != len(transforms):
+            raise ValueError(
+                f"module {path!r}: {len(names)} variable_names for {len(transforms)} "
+                "variable_transforms"
+            )
+    return opts
+
+
+def _seed(root: np.random.SeedSequence, path: str) -> int:
+    """Per-path seed: reproducible, independent of the order in which paths are listed."""
+    child = np.random.SeedSequence(root.entropy, spawn_key=(zlib.crc32(path.encode()),))
+    return int(child.generate_state(1)[0])
+
+
+@contextmanager
+def record(
+    model: nn.Module,
+    paths: str | Sequence[str],
+    *,
+    max_samples: int = 10_000,
+    random_state: int | None = 0,
+    input_index: int | str | None | Mapping[str, Any] = None,
+    output_key: int | str | None | Mapping[str, Any] = None,
+    variable_transforms: Sequence[Transform] | Mapping[str, Sequence[Transform]] | None = None,
+    variable_names: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+) -> Iterator[Recorder]:
+    """Record inputs and outputs of the submodules at ``paths`` during forward passes.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model whose ordinary forward passes the user runs inside the block.
+    paths : str or list of str
+        Dotted paths from ``model.named_modules()`` (``""`` is the model itself).
+    max_samples : int
+        Rows kept per path: a uniform reservoir sample over every row seen.
+    random_state : int or None
+        Seed of the reservoir keys (per path, independent of path order).
+    input_index : None, int, "all" or str
+        Which tensor input becomes ``X``: the first tensor (None), a positional index, every
+        tensor input concatenated along the last dim ("all"), or a ``forward`` parameter name.
+    output_key : None, int or str
+        Which element of a tuple/list/dict/ModelOutput output becomes ``Y`` (None: the first
+        tensor, with a warning when there are several).
+    variable_transforms : list of callables
+        ``f(X_raw: Tensor (n, d_in)) -> (n,)`` derived features; ``X`` then holds their values.
+    variable_names : list of str
+        Names of ``X``'s columns (default ``x0, x1, ...``).
+
+    ``input_index``, ``output_key``, ``variable_transforms`` and ``variable_names`` also accept
+    a ``{path: value}`` mapping. Hooks are removed when the block exits, also on an exception;
+    the model's training mode, grad mode and other hooks are left alone.
+    """
+    path_list = [paths] if isinstance(paths, str) else list(dict.fromkeys(paths))
+    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
+        raise ValueError(f"max_samples must be a positive int, got {max_samples!r}")
+    options = {
+        "input_index": _per_path("input_index", input_index, path_list),
+        "output_key": _per_path("output_key", output_key, path_list),
+        "variable_transforms": _per_path("variable_transforms", variable_transforms, path_list),
+        "variable_names": _per_path("variable_names", variable_names, path_list),
+    }
+    root = np.random.SeedSequence(random_state)
+    states = {}
+    for path in path_list:
+        opts = _check_options(path, {name: pick(path) for name, pick in options.items()})
+        reservoir = _Reservoir(max_samples, _seed(root, path))
+        states[path] = _PathState(path, resolve_module(model, path), reservoir, opts)
+    recorder = Recorder(states)
+    with HookSet() as hooks:
+        for state in states.values():
+            hooks.add_forward_hook(state.module, state.on_call, with_kwargs=True)
+        recorder.active = True
+        try:
+            yield recorder
+        finally:
+            recorder.active = False

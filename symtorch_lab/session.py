@@ -1,0 +1,321 @@
+"""A distillation session over one live model: record → distill → pick → replace → compare.
+
+This is the engine object behind the notebook widgets and the JupyterLab panel (and usable on
+its own in scripts). It keeps, per module path, a :class:`LayerJob`: the recording, optional
+PCA projections for wide layers, the search (possibly running in the background, with a live
+front per output dimension), the picks, and whether the module is currently replaced. All of
+it can be saved to JSON and loaded back onto a fresh model after a kernel restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .distill import Distiller, DistillProgress, SearchHandle
+from .front import ParetoFront
+from .hooks import eval_mode
+from .record import Recording, record
+from .reduce import PCAProjection
+from .surrogate import Replacement, SymbolicSurrogate, replace
+
+STATUSES = ("not_distilled", "searching", "distilled", "replaced")
+
+
+def run_model(model: nn.Module, data, batch_size: int = 1024) -> None:
+    """Feed ``data`` through ``model`` without gradients.
+
+    ``data`` is a tensor (split into batches), an iterable of batches (a DataLoader; tuples
+    and lists use their first element, dicts are passed as keyword arguments), or a callable
+    ``f(model)`` that runs the model itself.
+    """
+    with torch.no_grad():
+        if callable(data) and not isinstance(data, torch.Tensor | nn.Module):
+            data(model)
+        elif isinstance(data, torch.Tensor):
+            for start in range(0, len(data), batch_size):
+                model(data[start : start + batch_size])
+        elif isinstance(data, Iterable):
+            for batch in data:
+                if isinstance(batch, Mapping):
+                    model(**batch)
+                elif isinstance(batch, tuple | list):
+                    model(batch[0])
+                else:
+                    model(batch)
+        else:
+            raise TypeError(
+                f"data must be a tensor, an iterable of batches or a callable, got {type(data)}"
+            )
+
+
+class LayerJob:
+    """Everything about one module of the session: recording, search, fronts, picks."""
+
+    def __init__(self, path: str, recording: Recording | None, meta: Mapping[str, Any]):
+        self.path = path
+        self.recording = recording
+        self.meta = dict(meta)  # shapes, names, row counts: what survives a save
+        self.in_projection: PCAProjection | None = None
+        self.out_projection: PCAProjection | None = None
+        self.distiller: Distiller | None = None
+        self.handle: SearchHandle | None = None
+        self.fronts: dict[int, ParetoFront] = {}
+        self.live: dict[int, ParetoFront] = {}
+        self.progress: dict[str, Any] = {}
+        self.replacement: Replacement | None = None
+        self.version = 0  # bumped on every change, so views can coalesce updates
+        self._lock = threading.Lock()
+
+    @property
+    def status(self) -> str:
+        if self.replacement is not None and self.replacement.active:
+            return "replaced"
+        if self.handle is not None and not self.handle.done:
+            return "searching"
+        return "distilled" if self.fronts else "not_distilled"
+
+    def _on_progress(self, event: DistillProgress) -> None:
+        with self._lock:
+            if event.front is not None:
+                self.live[event.dim] = event.front
+            self.progress = {
+                "dim": event.dim,
+                "generation": event.generation,
+                "elapsed": event.elapsed,
+                "dims": list(event.dims),
+            }
+            self.version += 1
+
+    def _finish(self, distiller: Distiller) -> None:
+        with self._lock:
+            self.fronts.update(distiller.fronts_)
+            self.live = {}
+            self.version += 1
+
+    def current_fronts(self) -> dict[int, ParetoFront]:
+        """Final fronts where a dim is done, otherwise the live front of the running search."""
+        with self._lock:
+            merged = dict(self.live)
+            merged.update(self.fronts)
+            return merged
+
+    def pick(self, dim: int, **by) -> None:
+        """Choose a candidate on a dim's front by ``id=``, ``complexity=`` or ``index=``."""
+        if dim not in self.fronts:
+            raise KeyError(f"module {self.path!r}: output dim {dim} has no final front yet")
+        self.fronts[dim].pick(**by)
+        self.version += 1
+
+    def surrogate(self) -> SymbolicSurrogate:
+        """A surrogate made of the picked expression of every output dimension."""
+        n_terms = self.meta["n_terms"]
+        missing = [d for d in range(n_terms) if d not in self.fronts]
+        if missing:
+            raise RuntimeError(
+                f"module {self.path!r}: output dims {missing} are not distilled yet; "
+                f"distill them (or stop a running search) before replacing"
+            )
+        return SymbolicSurrogate(
+            [self.fronts[d].selected.expression for d in range(n_terms)],
+            in_shape=self.meta["input_shape"],
+            out_shape=self.meta["output_shape"],
+            in_projection=self.in_projection,
+            out_projection=self.out_projection,
+            path=self.path,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "meta": self.meta,
+            "in_projection": self.in_projection.to_json() if self.in_projection else None,
+            "out_projection": self.out_projection.to_json() if self.out_projection else None,
+            "fronts": {str(d): f.to_json() for d, f in sorted(self.fronts.items())},
+            "replaced": self.status == "replaced",
+        }
+
+
+class Session:
+    """Distil modules of one model, pick expressions, swap them in, and measure.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The live model. Its modules are replaced in place (and restored on request).
+    data : tensor, iterable of batches, or callable
+        What to run the model on when recording (see :func:`run_model`).
+    max_samples : int
+        Rows kept per recorded module (reservoir sample).
+    distiller_params : dict
+        Defaults for every :class:`~symtorch_lab.distill.Distiller` of the session.
+    """
+
+    def __init__(self, model: nn.Module, data=None, *, max_samples: int = 5000, **distiller_params):
+        self.model = model
+        self.data = data
+        self.max_samples = max_samples
+        self.distiller_params = distiller_params
+        self.jobs: dict[str, LayerJob] = {}
+
+    def record(self, paths, data=None, **record_kwargs) -> dict[str, Recording]:
+        """Record the given modules on ``data`` (default: the session's data)."""
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        data = self.data if data is None else data
+        if data is None:
+            raise ValueError("no data to record on: pass data= to Session or to record()")
+        kwargs = {"max_samples": self.max_samples, **record_kwargs}
+        with record(self.model, paths, **kwargs) as rec, eval_mode(self.model):
+            run_model(self.model, data)
+        for path in paths:
+            self._job(path, rec[path])
+        return {p: rec[p] for p in paths}
+
+    def _job(self, path: str, recording: Recording) -> LayerJob:
+        meta = {
+            "input_shape": list(recording.input_shape),
+            "output_shape": list(recording.output_shape),
+            "n_rows": int(len(recording.X)),
+            "n_seen": int(recording.n_seen),
+            "variable_names": list(recording.variable_names),
+            "n_terms": int(recording.Y.shape[1]),
+            "module_type": type(self.model.get_submodule(path)).__name__,
+        }
+        job = self.jobs.get(path)
+        if job is None or job.status in ("not_distilled", "distilled"):
+            job = self.jobs[path] = LayerJob(path, recording, meta)
+        return job
+
+    def distill(
+        self,
+        path: str,
+        *,
+        k_in: int | None = None,
+        k_out: int | None = None,
+        output_dims=None,
+        background: bool = False,
+        callbacks: Iterable[Callable] = (),
+        **params,
+    ) -> LayerJob:
+        """Search expressions for one module; ``background=True`` returns at once."""
+        job = self.jobs.get(path)
+        if job is None or job.recording is None:
+            self.record(path)
+            job = self.jobs[path]
+        if job.status == "searching":
+            raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+        X, Y, names = _project(job, k_in, k_out)
+        merged = {**self.distiller_params, **params}
+        merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
+        job.distiller = Distiller(**merged)
+        fit_kwargs = {"variable_names": names, "output_dims": output_dims}
+        if background:
+            job.handle = job.distiller.fit_async(X, Y, **fit_kwargs)
+            threading.Thread(target=_finish_when_done, args=(job,), daemon=True).start()
+        else:
+            job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+        return job
+
+    def stop(self, path: str) -> None:
+        job = self.jobs[path]
+        if job.distiller is not None:
+            job.distiller.stop()
+
+    def replace(self, path: str, *, free_original: bool = False) -> SymbolicSurrogate:
+        """Swap the module for its picked expressions (restore with :meth:`restore`)."""
+        job = self._get(path)
+        if job.status == "replaced":
+            job.replacement.restore()
+        surrogate = job.surrogate()
+        job.replacement = replace(self.model, {path: surrogate}, free_original=free_original)
+        job.version += 1
+        return surrogate
+
+    def restore(self, path: str) -> None:
+        job = self._get(path)
+        if job.replacement is not None:
+            job.replacement.restore()
+            job.version += 1
+
+    def compare(self, data, *, metric: str = "mse", example=None, paths=None, **kwargs):
+        """Before/after task metric, throughput and memory with the picked surrogates."""
+        from . import metrics
+        from .surrogate import replaced
+
+        paths = [p for p, j in self.jobs.items() if j.fronts] if paths is None else paths
+        replaced_now = [p for p in paths if self.jobs[p].status == "replaced"]
+        for p in replaced_now:
+            self.restore(p)
+        try:
+            mapping = {p: self.jobs[p].surrogate() for p in paths}
+            return metrics.compare(
+                self.model,
+                lambda: replaced(self.model, mapping),
+                data,
+                metric=metric,
+                example=example,
+                **kwargs,
+            )
+        finally:
+            for p in replaced_now:
+                self.replace(p)
+
+    def _get(self, path: str) -> LayerJob:
+        if path not in self.jobs:
+            raise KeyError(
+                f"module {path!r} has not been recorded in this session; known: {sorted(self.jobs)}"
+            )
+        return self.jobs[path]
+
+    def to_json(self) -> dict[str, Any]:
+        from .io import session_to_json
+
+        return session_to_json(self)
+
+    def save(self, file) -> None:
+        from .io import save_session
+
+        save_session(file, self)
+
+    @classmethod
+    def load(cls, file, model: nn.Module, data=None, **params) -> Session:
+        """Rebuild a saved session onto ``model``; replaced modules are replaced again."""
+        from .io import load_session
+
+        return load_session(file, model, data, **params)
+
+
+def _project(job: LayerJob, k_in, k_out):
+    rec = job.recording
+    X, Y, names = rec.X, rec.Y, list(rec.variable_names)
+    job.in_projection = job.out_projection = None
+    if k_in is not None:
+        job.in_projection = PCAProjection(k_in).fit(X)
+        X = np.asarray(job.in_projection.transform(torch.as_tensor(X)))
+        names = [f"c{i}" for i in range(k_in)]
+    if k_out is not None:
+        job.out_projection = PCAProjection(k_out).fit(Y)
+        Y = np.asarray(job.out_projection.transform(torch.as_tensor(Y)))
+    job.meta["n_terms"] = int(Y.shape[1])
+    job.meta["variable_names"] = names
+    job.fronts, job.live = {}, {}
+    return X, Y, names
+
+
+def _finish_when_done(job: LayerJob) -> None:
+    handle = job.handle
+    handle._thread.join()
+    if handle.error is None:
+        job._finish(handle.distiller)
+    else:
+        with job._lock:
+            job.progress = {
+                **job.progress,
+                "error": f"{type(handle.error).__name__}: {handle.error}",
+            }
+            job.version += 1

@@ -1,0 +1,152 @@
+"""Distiller on the real Operon backend: fronts, PySR names, callbacks, Stop, threads, weights."""
+
+import time
+
+import numpy as np
+import pytest
+
+from symtorch_lab.distill import Distiller
+from symtorch_lab.front import ParetoFront
+
+
+def quick(**kw):
+    """A quick_distiller: small population, few generations, one thread, seeded."""
+    params = dict(
+        population_size=200, niterations=15, timeout_in_seconds=30, random_state=0, max_rows=300
+    )
+    params.update(kw)
+    return Distiller(**params)
+
+
+@pytest.fixture(scope="module")
+def product_data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (300, 3))
+    return X, X[:, 0] * X[:, 1]
+
+
+def test_fit_returns_self_with_one_front_per_dim(product_data):
+    X, y = product_data
+    Y = np.column_stack([y, 2 * X[:, 2]])
+    d = quick()
+    assert d.fit(X, Y) is d
+    assert sorted(d.fronts_) == [0, 1] and isinstance(d.fronts_[0], ParetoFront)
+    assert d.best_[0] is d.fronts_[0].selected
+    pred = d.predict(X)
+    assert pred.shape == (300, 2)
+    np.testing.assert_allclose(pred[:, 1], 2 * X[:, 2], atol=1e-6)
+
+
+def test_output_dims_subset_and_zero_means_zero(product_data):
+    X, y = product_data
+    d = quick(niterations=3).fit(X, np.column_stack([y, y]), output_dims=0)
+    assert list(d.fronts_) == [0]
+
+
+def test_same_seed_same_front(product_data):
+    X, y = product_data
+    a = quick(niterations=8).fit(X, y).fronts_[0]
+    b = quick(niterations=8).fit(X, y).fronts_[0]
+    assert [str(c.expression) for c in a] == [str(c.expression) for c in b]
+
+
+def test_constants_are_refit_in_float64():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 3, (300, 1))
+    y = 1.2345678901 * X[:, 0] ** 2
+    d = quick(niterations=20, unary_operators=["square"]).fit(X, y)
+    best = min(d.fronts_[0], key=lambda c: c.loss)
+    assert best.loss < 1e-20  # float32 evaluation alone stops near 1e-12
+
+
+def test_callbacks_see_live_fronts_and_can_stop(product_data):
+    X, y = product_data
+    seen = []
+
+    def cb(event):
+        seen.append((event.generation, event.front))
+        return event.generation >= 3
+
+    d = quick(niterations=200, callbacks=[cb]).fit(X, y)
+    assert d.stopped_ and d.n_generations_[0] <= 5
+    assert [g for g, _ in seen] == sorted(g for g, _ in seen)
+    assert any(f is not None and len(f) > 0 for _, f in seen)
+    assert len(d.fronts_[0]) > 0  # partial front kept
+
+
+def test_background_search_keeps_kernel_responsive_and_stops(product_data):
+    X, y = product_data
+    d = quick(niterations=10_000, timeout_in_seconds=60)
+    handle = d.fit_async(X, y)
+    ticks, t0 = 0, time.monotonic()
+    while time.monotonic() - t0 < 1.0:
+        time.sleep(0.01)
+        ticks += 1
+    assert ticks > 50, "the calling thread was starved while the search ran"
+    assert not handle.done
+    handle.stop()
+    handle.wait(timeout=30)
+    assert d.stopped_ and len(d.fronts_[0]) > 0
+
+
+def test_weights_change_the_fit():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-2, 2, (400, 2))
+    region_b = X[:, 0] > 0
+    y = np.where(region_b, X[:, 0] ** 2 + X[:, 1], 2 * X[:, 0] + 1 + X[:, 1])
+    w = np.where(region_b, 1.0, 1e-3)
+    kw = dict(niterations=30, unary_operators=["square"], model_selection="accuracy")
+    weighted = quick(**kw).fit(X, y, sample_weight=w)
+    plain = quick(**kw).fit(X, y)
+
+    def err_b(d):
+        pred = d.predict(X[region_b])[:, 0]
+        return np.mean((pred - y[region_b]) ** 2)
+
+    assert err_b(weighted) < 0.1 * err_b(plain)
+
+
+def test_validation_rescoring(product_data):
+    X, y = product_data
+    d = quick(validation_fraction=0.25).fit(X, y)
+    front = d.fronts_[0]
+    assert front.selection_loss == "val_loss"
+    assert all("val_loss" in c.metrics for c in front)
+
+
+def test_custom_loss_ranks_candidates(product_data):
+    X, y = product_data
+    calls = []
+
+    def l1(pred, target, weight):
+        calls.append(1)
+        return (weight * (pred - target).abs()).sum() / weight.sum()
+
+    d = quick(loss=l1, niterations=5).fit(X, y)
+    assert calls
+    for c in d.fronts_[0]:
+        pred = c.expression.numpy(X[:300])
+        assert c.loss == pytest.approx(np.mean(np.abs(pred - y[:300])), rel=1e-6, abs=1e-9)
+
+
+def test_bad_input_names_the_fault(product_data):
+    X, y = product_data
+    Xn = X.copy()
+    Xn[5, 1] = np.nan
+    with pytest.raises(ValueError, match="row 5, column 1"):
+        quick().fit(Xn, y)
+    with pytest.raises(ValueError, match="y must have 300 rows"):
+        quick().fit(X, y[:10])
+    with pytest.raises(TypeError, match="Did you mean maxsize"):
+        Distiller(maxsise=10)
+    with pytest.raises(ValueError, match="sin"):
+        quick(binary_operators=["+", "sin"]).fit(X, y)
+
+
+def test_pysr_only_parameters_are_accepted_with_a_warning():
+    with pytest.warns(UserWarning, match="parsimony"):
+        Distiller(parsimony=0.01, procs=4)
+
+
+def test_repr_shows_non_default_parameters():
+    assert repr(Distiller(maxsize=12)) == "Distiller(maxsize=12)"

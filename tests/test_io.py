@@ -1,0 +1,83 @@
+"""Session files: JSON only; hostile content is refused without being executed."""
+
+import json
+import os
+
+import pytest
+import torch
+from torch import nn
+
+import symtorch_lab as stl
+from symtorch_lab.io import load_session
+
+PWNED = "/tmp/symtorch_lab_pwned"
+
+
+@pytest.fixture
+def saved(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 1))
+    X = torch.rand(200, 2)
+    s = stl.Session(model, X, population_size=100, niterations=3, max_rows=200)
+    s.distill("0")
+    path = tmp_path / "s.json"
+    s.save(path)
+    return path, json.loads(path.read_text())
+
+
+def write(tmp_path, data):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+HOSTILE = f"__import__('os').system('touch {PWNED}')"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["layers"][0]["fronts"]["0"]["candidates"][0]["expression"].update(
+            tree=[HOSTILE, ["var", 0]]
+        ),
+        lambda d: d["layers"][0]["fronts"]["0"]["candidates"][0]["expression"].update(
+            variables=[HOSTILE, "x1"]
+        ),
+        lambda d: d["layers"][0]["fronts"]["0"]["candidates"][0]["expression"].update(
+            tree=["const", HOSTILE]
+        ),
+        lambda d: d["layers"][0].update(path=HOSTILE),
+        lambda d: d["layers"][0]["meta"].update(input_shape=HOSTILE),
+    ],
+    ids=["operator", "variable", "constant", "path", "shape"],
+)
+def test_hostile_strings_are_refused_not_executed(saved, tmp_path, mutate):
+    if os.path.exists(PWNED):
+        os.remove(PWNED)
+    _, data = saved
+    mutate(data)
+    with pytest.raises(ValueError):
+        load_session(write(tmp_path, data), nn.Sequential(nn.Linear(2, 1)))
+    assert not os.path.exists(PWNED)
+
+
+def test_not_a_session_file(tmp_path):
+    with pytest.raises(ValueError, match="not a JSON session"):
+        bad = tmp_path / "x.json"
+        bad.write_text("{nope")
+        load_session(bad, nn.Linear(2, 1))
+    with pytest.raises(ValueError, match="not a symtorch_lab session"):
+        load_session(write(tmp_path, {"format": "other"}), nn.Linear(2, 1))
+
+
+def test_module_missing_from_model_is_named(saved, tmp_path):
+    path, _ = saved
+    with pytest.raises(ValueError, match="module '0' does not exist"):
+        load_session(path, nn.Linear(2, 1))
+
+
+def test_round_trip(saved):
+    path, data = saved
+    model = nn.Sequential(nn.Linear(2, 1))
+    loaded = load_session(path, model)
+    assert loaded.to_json()["layers"] == data["layers"]

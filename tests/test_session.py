@@ -1,0 +1,133 @@
+"""Session: record → distill → pick → replace → compare → save / load, on a live model."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import symtorch_lab as stl
+
+QUICK = dict(population_size=200, niterations=12, timeout_in_seconds=30, max_rows=300)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    lin = nn.Linear(2, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[2.0, -3.0], [0.5, 1.0]]))
+        lin.bias.copy_(torch.tensor([0.5, -1.0]))
+    return nn.Sequential(lin, nn.Tanh())
+
+
+@pytest.fixture
+def X():
+    return torch.rand(400, 2) * 2 - 1
+
+
+@pytest.fixture
+def session(model, X):
+    s = stl.Session(model, X, **QUICK)
+    s.distill("0")
+    return s
+
+
+def test_distill_records_and_builds_fronts(session):
+    job = session.jobs["0"]
+    assert job.status == "distilled"
+    assert sorted(job.fronts) == [0, 1]
+    assert job.meta["input_shape"] == [2] and job.meta["output_shape"] == [2]
+    assert job.fronts[0].selected.loss < 1e-8  # a linear layer is found exactly
+
+
+def test_replace_uses_the_picked_expressions_and_restore_undoes_it(session, model, X):
+    original = model[0]
+    job = session.jobs["0"]
+    job.pick(0, complexity=job.fronts[0].candidates[0].complexity)  # deliberately the simplest
+    surrogate = session.replace("0")
+    assert model[0] is surrogate and job.status == "replaced"
+    with torch.no_grad():
+        out = model[0](X).numpy()
+    for d in range(2):
+        expected = job.fronts[d].selected.expression.numpy(X.double().numpy())
+        np.testing.assert_allclose(out[:, d], expected, rtol=1e-5, atol=1e-5)
+    session.restore("0")
+    assert model[0] is original and job.status == "distilled"
+
+
+def test_compare_reports_before_and_after(session, X, model):
+    y = model(X).detach()
+    result = session.compare((X, y), metric="mse", example=X)
+    assert result.metric == "mse"
+    assert result.before == pytest.approx(0.0, abs=1e-12)
+    assert result.after < 1e-6
+    assert result.throughput_before > 0 and result.throughput_after > 0
+    assert isinstance(model[0], nn.Linear)  # compare leaves the model as it found it
+
+
+def test_background_distill_exposes_live_fronts_and_stop(model, X):
+    s = stl.Session(model, X, **{**QUICK, "niterations": 100_000, "timeout_in_seconds": 60})
+    job = s.distill("0", background=True, output_dims=[0])
+    assert job.status == "searching"
+    for _ in range(500):
+        if job.current_fronts():
+            break
+        time.sleep(0.02)  # fronts arrive from the worker thread
+    assert job.current_fronts(), "no live front within 10 s"
+    s.stop("0")
+    job.handle.wait(timeout=30)
+    for _ in range(100):
+        if job.status == "distilled":
+            break
+        time.sleep(0.02)
+    assert job.status == "distilled" and 0 in job.fronts
+
+
+def test_save_and_load_brings_picks_and_replacements_back(session, model, X, tmp_path):
+    job = session.jobs["0"]
+    job.pick(1, index=len(job.fronts[1]) - 1)
+    session.replace("0")
+    with torch.no_grad():
+        expected = model(X)
+    path = tmp_path / "session.json"
+    session.save(path)
+    json.loads(path.read_text())  # plain JSON
+
+    fresh = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    loaded = stl.Session.load(path, fresh)
+    assert isinstance(fresh[0], stl.SymbolicSurrogate)
+    assert loaded.jobs["0"].fronts[1].selected_index == len(job.fronts[1]) - 1
+    with torch.no_grad():
+        torch.testing.assert_close(fresh(X), expected)
+    loaded.restore("0")
+    assert isinstance(fresh[0], nn.Linear)
+
+
+def test_unknown_module_and_early_replace_are_clear_errors(model, X):
+    s = stl.Session(model, X, **QUICK)
+    with pytest.raises(KeyError, match="not been recorded"):
+        s.replace("0")
+    with pytest.raises(KeyError, match="'1.weight'|'5'"):
+        s.record("5")
+
+
+def test_wide_layer_through_pca_projections():
+    """A 16 -> 12 layer distilled between 4 input and 4 output PCA components."""
+    torch.manual_seed(0)
+    layer = nn.Linear(16, 12)
+    model = nn.Sequential(layer)
+    Z = torch.randn(600, 4)
+    X = Z @ torch.randn(4, 16)  # inputs live in a 4-dim subspace, so PCA(4) loses nothing
+    s = stl.Session(model, X, **QUICK)
+    job = s.distill("0", k_in=4, k_out=4)
+    assert sorted(job.fronts) == [0, 1, 2, 3]
+    assert job.meta["variable_names"] == ["c0", "c1", "c2", "c3"]
+    with torch.no_grad():
+        expected = layer(X)
+        s.replace("0")
+        out = model(X)
+    assert isinstance(model[0], stl.SymbolicSurrogate)
+    torch.testing.assert_close(out, expected, atol=1e-3, rtol=1e-3)
