@@ -47,3 +47,8 @@ def __getattr__(name: str):
 
 def __dir__():
     return __all__
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where JupyterLab finds the prebuilt side-panel extension shipped in this package."""
+    return [{"src": "labextension", "dest": "symtorch-lab"}]

@@ -1,0 +1,22 @@
+// Bundle the widget views (plotly.js included, once) into symtorch_lab/static/widgets.js and copy
+// it into the lab extension's static folder. Runs after `jupyter-builder build`, which wipes
+// that folder.
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const out = 'symtorch_lab/static/widgets.js';
+const start = performance.now();
+await build({
+  entryPoints: ['js/src/widgets/index.ts'],
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: 'es2020',
+  outfile: out,
+  legalComments: 'linked',
+  logLevel: 'warning'
+});
+mkdirSync('symtorch_lab/labextension/static', { recursive: true });
+copyFileSync(out, 'symtorch_lab/labextension/static/widgets.js');
+const mb = (statSync(out).size / 1e6).toFixed(2);
+console.log(`widgets.js ${mb} MB in ${Math.round(performance.now() - start)} ms`);

@@ -1,0 +1,323 @@
+// Generated from symtorch_lab/protocol.py by
+//   python -m symtorch_lab.protocol --ts js/src/protocol.ts
+// Do not edit by hand: CI regenerates this file and fails if it differs.
+
+export const PROTOCOL_VERSION = 1;
+export const COMM_TARGET = 'symtorch_lab.panel';
+
+export type ModuleStatus = 'not_distilled' | 'searching' | 'distilled' | 'replaced';
+
+export type SearchState = 'idle' | 'running' | 'stopping' | 'done' | 'error';
+
+export type ErrorCode =
+  | 'bad_message'
+  | 'unsupported_version'
+  | 'unknown_model'
+  | 'unknown_module'
+  | 'not_implemented'
+  | 'internal';
+
+export type RequestType =
+  | 'list_models'
+  | 'get_tree'
+  | 'select_module'
+  | 'start_distill'
+  | 'stop'
+  | 'pick_candidate'
+  | 'replace'
+  | 'restore'
+  | 'compare';
+
+/**
+ * One named submodule. `path` is the engine's module path (`""` is the root model);
+ * the parent is the path up to its last `.`. `n_params` counts the module and its children.
+ * Shapes are the trailing shapes of one call, from one recorded pass, or null when unknown.
+ */
+export interface ModuleNode {
+  path: string;
+  type: string;
+  n_params: number;
+  n_children: number;
+  input_shape: number[] | null;
+  output_shape: number[] | null;
+  status: ModuleStatus;
+}
+
+/**
+ * An `nn.Module` found in the kernel's user namespace, under its variable name.
+ */
+export interface ModelInfo {
+  name: string;
+  type: string;
+  n_params: number;
+  n_modules: number;
+}
+
+/**
+ * Every named submodule of one model, in pre-order (`named_modules` order).
+ */
+export interface ModuleTree {
+  model: string;
+  nodes: ModuleNode[];
+}
+
+/**
+ * One candidate expression on a Pareto front, for output dimension `dim`. `id` names
+ * the expression for later requests; `text` and `latex` are for display only.
+ */
+export interface FrontPoint {
+  dim: number;
+  complexity: number;
+  loss: number;
+  id: string;
+  text: string;
+  latex: string;
+}
+
+/**
+ * Progress of the symbolic search on one module.
+ */
+export interface SearchStatus {
+  model: string;
+  path: string;
+  state: SearchState;
+  generation: number;
+  elapsed: number;
+  n_candidates: number;
+  message: string;
+}
+
+/**
+ * Synced traits of `FrontWidget`; `selected` is the clicked point's expression id.
+ */
+export interface FrontState {
+  points: FrontPoint[];
+  selected: string | null;
+  title: string;
+}
+
+/**
+ * Optional overrides for one search (engine vocabulary: PySR names).
+ */
+export interface DistillSettings {
+  maxsize?: number;
+  niterations?: number;
+  timeout_in_seconds?: number;
+  k_in?: number;
+  k_out?: number;
+}
+
+/**
+ * Ask for the models in the user namespace (answered with `{models: ModelInfo[]}`).
+ */
+export interface ListModels {
+  v: number;
+  id: string;
+  type: 'list_models';
+}
+
+/**
+ * Ask for the module tree of one model (answered with a ModuleTree).
+ */
+export interface GetTree {
+  v: number;
+  id: string;
+  type: 'get_tree';
+  model: string;
+}
+
+/**
+ * The user clicked a module in the tree.
+ */
+export interface SelectModule {
+  v: number;
+  id: string;
+  type: 'select_module';
+  model: string;
+  path: string;
+}
+
+/**
+ * Record the module and start a background search on it.
+ */
+export interface StartDistill {
+  v: number;
+  id: string;
+  type: 'start_distill';
+  model: string;
+  path: string;
+  settings?: DistillSettings;
+}
+
+/**
+ * Stop the search on a module after the current generation; the partial front is kept.
+ */
+export interface Stop {
+  v: number;
+  id: string;
+  type: 'stop';
+  model: string;
+  path: string;
+}
+
+/**
+ * Choose expression `expression_id` for output dimension `dim` of a module.
+ */
+export interface PickCandidate {
+  v: number;
+  id: string;
+  type: 'pick_candidate';
+  model: string;
+  path: string;
+  dim: number;
+  expression_id: string;
+}
+
+/**
+ * Swap the module for its picked expressions in the live model.
+ */
+export interface Replace {
+  v: number;
+  id: string;
+  type: 'replace';
+  model: string;
+  path: string;
+}
+
+/**
+ * Undo a replacement.
+ */
+export interface Restore {
+  v: number;
+  id: string;
+  type: 'restore';
+  model: string;
+  path: string;
+}
+
+/**
+ * Measure the original model against the hybrid (metric, throughput, memory).
+ */
+export interface Compare {
+  v: number;
+  id: string;
+  type: 'compare';
+  model: string;
+}
+
+export type Request =
+  | ListModels
+  | GetTree
+  | SelectModule
+  | StartDistill
+  | Stop
+  | PickCandidate
+  | Replace
+  | Restore
+  | Compare;
+
+/**
+ * Result of `list_models`.
+ */
+export interface ModelList {
+  models: ModelInfo[];
+}
+
+/**
+ * Result of requests that act on one module: where it now stands.
+ */
+export interface ModuleRef {
+  model: string;
+  path: string;
+  status: ModuleStatus;
+}
+
+/**
+ * Result of `compare`: named task metrics and throughput, original vs hybrid.
+ */
+export interface Comparison {
+  model: string;
+  metric_name: string;
+  original: { [key: string]: number };
+  hybrid: { [key: string]: number };
+}
+
+/**
+ * Success reply to the request with the same `id`; `result` per `RESULTS`.
+ */
+export interface OkResponse {
+  v: number;
+  id: string;
+  type: 'response';
+  request: RequestType;
+  result: { [key: string]: unknown };
+}
+
+/**
+ * Failure reply; `id` is empty when the request had no readable id.
+ */
+export interface ErrorResponse {
+  v: number;
+  id: string;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * The set of models in the user namespace changed.
+ */
+export interface ModelsEvent {
+  v: number;
+  type: 'models';
+  models: ModelInfo[];
+}
+
+/**
+ * A model's tree changed (statuses, shapes); coalesced to a few per second.
+ */
+export interface TreeEvent {
+  v: number;
+  type: 'tree';
+  tree: ModuleTree;
+}
+
+/**
+ * Search progress on one module.
+ */
+export interface StatusEvent {
+  v: number;
+  type: 'status';
+  status: SearchStatus;
+}
+
+/**
+ * The current Pareto front of one module (a snapshot, not a delta).
+ */
+export interface FrontEvent {
+  v: number;
+  type: 'front';
+  model: string;
+  path: string;
+  points: FrontPoint[];
+}
+
+export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
+
+export type ServerMessage =
+  OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
+
+/**
+ * Result type of each request type.
+ */
+export interface ResultByRequest {
+  list_models: ModelList;
+  get_tree: ModuleTree;
+  select_module: ModuleRef;
+  start_distill: SearchStatus;
+  stop: SearchStatus;
+  pick_candidate: ModuleRef;
+  replace: ModuleRef;
+  restore: ModuleRef;
+  compare: Comparison;
+}

@@ -1,0 +1,112 @@
+"""Base class of the notebook widgets: a tiny loader ESM instead of a 4.8 MB inline bundle.
+
+Why: anywidget sends a widget's ``_esm`` with every instance and saves it in the notebook. With
+plotly.js bundled in, that is 4.8 MB per widget; five such widgets took 9-10 s to render on two
+cores, and anywidget aborts a model whose ESM takes over 2 s to initialise. So each widget's ESM
+is a ~1 KB loader that imports the one shared bundle from the installed lab extension's static
+folder (``<labextensions url>/symtorch-lab/static/widgets.js``); the browser evaluates it once
+per page. Front ends without our extension (VS Code, Colab) get the bundle inline instead: see
+:func:`set_esm_mode` (chosen automatically there).
+
+The bundle picks the view by the ``_stl_kind`` trait, so one loader serves every widget class.
+"""
+
+import os
+import sys
+from pathlib import Path
+from typing import Literal
+
+import anywidget
+import traitlets
+
+BUNDLE = Path(__file__).resolve().parent.parent / "static" / "widgets.js"
+EXTENSION = "symtorch-lab"
+EsmMode = Literal["loader", "inline"]
+_mode: EsmMode | None = None
+
+_LOADER = """\
+// symtorch_lab loader: imports the shared widget bundle served by the lab extension.
+const BUNDLE = "%(extension)s/static/widgets.js?v=%(version)s";
+let bundle = null;
+function bundleUrl() {
+  const el = document.getElementById("jupyter-config-data");
+  const config = el ? JSON.parse(el.textContent || "{}") : {};
+  const base = config.fullLabextensionsUrl || (config.baseUrl || "/") + "lab/extensions";
+  return new URL(base.replace(/\\/$/, "") + "/" + BUNDLE, document.baseURI).href;
+}
+export default {
+  async render(props) {
+    let mod;
+    try {
+      mod = await (bundle = bundle || import(bundleUrl()));
+    } catch (error) {
+      bundle = null;
+      props.el.textContent = "symtorch_lab could not load its widget bundle (" + error +
+        "). Without the JupyterLab extension call symtorch_lab.widgets.set_esm_mode('inline').";
+      return;
+    }
+    return mod.default.render(props);
+  },
+};
+"""
+
+
+def _bundle_version() -> str:
+    try:
+        stat = BUNDLE.stat()
+    except OSError:
+        return "missing"
+    return f"{int(stat.st_mtime)}-{stat.st_size}"
+
+
+def _detected_mode() -> EsmMode:
+    env = os.environ.get("SYMTORCH_LAB_ESM", "").strip().lower()
+    if env in ("loader", "inline"):
+        return env  # type: ignore[return-value]
+    if "google.colab" in sys.modules or "VSCODE_PID" in os.environ:
+        return "inline"
+    return "loader"
+
+
+def esm_mode() -> EsmMode:
+    """How new widgets get their front-end code: ``"loader"`` (JupyterLab) or ``"inline"``."""
+    return _mode or _detected_mode()
+
+
+def set_esm_mode(mode: EsmMode | None) -> None:
+    """Choose ``"loader"`` or ``"inline"`` for widgets created from now on (None: automatic).
+
+    ``"inline"`` sends the whole bundle (about 5 MB) with each widget: use it only in front ends
+    without the symtorch-lab JupyterLab extension. The ``SYMTORCH_LAB_ESM`` environment variable
+    sets the automatic choice.
+    """
+    global _mode
+    if mode not in ("loader", "inline", None):
+        raise ValueError(f"esm mode must be 'loader', 'inline' or None, got {mode!r}")
+    _mode = mode
+
+
+def loader_esm() -> str:
+    """The loader module source (cache-busted by the bundle's mtime and size)."""
+    return _LOADER % {"extension": EXTENSION, "version": _bundle_version()}
+
+
+def inline_esm() -> str:
+    """The whole bundle, for front ends without the lab extension."""
+    try:
+        return BUNDLE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{BUNDLE} is missing: the JavaScript was not built. Reinstall symtorch_lab from a "
+            "wheel, or run `npm run build` in a source checkout."
+        ) from None
+
+
+class StlWidget(anywidget.AnyWidget):
+    """Base of the symtorch_lab widgets; subclasses set ``_stl_kind`` to their view's name."""
+
+    _stl_kind = traitlets.Unicode("").tag(sync=True)
+
+    @property
+    def _esm(self) -> str:  # read once by AnyWidget.__init__, then replaced by a synced trait
+        return inline_esm() if esm_mode() == "inline" else loader_esm()
