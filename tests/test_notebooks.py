@@ -1,0 +1,44 @@
+"""The notebooks in notebooks/ run top to bottom (nbclient, small settings) and are stored clean.
+
+A notebook opts into smaller test settings with a code cell tagged ``parameters`` (papermill's
+convention): the test inserts a cell right after it that overrides those of :data:`SMALL` that
+the parameters cell defines, and runs the notebook in a temporary directory so whatever it
+writes (session files) stays out of the repository.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+SMALL = {"TRAIN_STEPS": 300, "NITERATIONS": 15, "POPULATION_SIZE": 100}
+
+
+def with_small_settings(nb: nbformat.NotebookNode, small: dict = SMALL) -> nbformat.NotebookNode:
+    """Insert an ``injected-parameters`` cell after the ``parameters`` cell (if there is one)."""
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and "parameters" in c.metadata.get("tags", []):
+            lines = [f"{k} = {v!r}" for k, v in small.items() if f"{k} =" in c.source]
+            injected = nbformat.v4.new_code_cell("\n".join(lines))
+            injected.metadata["tags"] = ["injected-parameters"]
+            nb.cells.insert(i + 1, injected)
+            break
+    return nb
+
+
+def test_there_is_a_quickstart():
+    assert "quickstart.ipynb" in [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them"
+    assert "widgets" not in nb.metadata, f"{path.name}: saved widget state; clear it"
