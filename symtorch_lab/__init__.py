@@ -27,6 +27,7 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "io",
+    "Lab": "widgets.lab",  # the only UI name: imported (with anywidget) on first use
 }
 _SUBMODULES = ("metrics", "plots", "demo", "science", "backends", "hooks", "operators")
 

@@ -73,6 +73,45 @@ def on_select(callback: Callable[[str, str], None]) -> Callable[[str, str], None
     return callback
 
 
+def off_select(callback: Callable[[str, str], None]) -> None:
+    """Stop calling ``callback`` on module clicks."""
+    if callback in _select_callbacks:
+        _select_callbacks.remove(callback)
+
+
+def model_by_name(name: str) -> Any:
+    """The model the panel calls ``name`` (from the kernel's namespace), or None."""
+    return None if _panel is None else _panel.models().get(name)
+
+
+def model_name(model: Any, default: str = "model") -> str:
+    """The user's variable name for ``model`` in the kernel namespace (``default`` if none)."""
+    namespace: Mapping[str, Any] = {}
+    if _panel is not None:
+        namespace = _panel.namespace()
+    else:
+        try:
+            from IPython import get_ipython
+
+            ip = get_ipython()
+            namespace = ip.user_ns if ip is not None else {}
+        except ImportError:
+            pass
+    for name, value in find_models(namespace).items():
+        if value is model:
+            return name
+    return default
+
+
+def publish_status(model: Any, status: "P.SearchStatus") -> None:
+    """Send a search-status event to the panels showing ``model`` (call on the kernel thread)."""
+    if _panel is None:
+        return
+    for session in list(_panel.sessions):
+        if session.model is not None and _panel.models().get(session.model) is model:
+            session.send(P.event("status", status={**status, "model": session.model}))
+
+
 def current_selection() -> tuple[str, str] | None:
     """The (model name, module path) last clicked in the panel, or None."""
     return _selection

@@ -44,6 +44,9 @@ __all__ = [
     "SearchStatus",
     "FrontState",
     "DistillSettings",
+    "CandidateDetail",
+    "CompareRecord",
+    "LabState",
     "Request",
     "OkResponse",
     "ErrorResponse",
@@ -73,6 +76,7 @@ ErrorCode = Literal[
     "unknown_model",
     "unknown_module",
     "not_implemented",
+    "engine",
     "internal",
 ]
 RequestType = Literal[
@@ -159,6 +163,55 @@ class DistillSettings(TypedDict, total=False):
     timeout_in_seconds: float
     k_in: int
     k_out: int
+
+
+class CandidateDetail(TypedDict):
+    """The clicked candidate of a ``LabWidget``. ``loss`` is the search's training loss;
+    ``heldout`` the MSE on rows named by ``heldout_label`` (null when not computed yet);
+    ``picked`` is true when the engine stored the pick (false for a still-running front).
+    The parity plot's rows travel as a binary buffer: ``n_parity`` network outputs, then
+    ``n_parity`` expression outputs (float32)."""
+
+    path: str
+    dim: int
+    id: str
+    complexity: int
+    text: str
+    latex: str
+    loss: float
+    heldout: float | None
+    heldout_label: str
+    picked: bool
+    n_parity: int
+
+
+class CompareRecord(TypedDict):
+    """One before/after measurement of the original model against a hybrid."""
+
+    label: str
+    paths: list[str]
+    metric: str
+    before: float
+    after: float
+    throughput_before: float
+    throughput_after: float
+    unit: str
+
+
+class LabState(TypedDict):
+    """Synced traits of ``LabWidget`` (the notebook face of ``symtorch_lab.Lab``): the current
+    module, its front (all dims), the pick of each dim (``picks[str(dim)]`` = expression id),
+    the search status, the clicked candidate, the comparison records and the last error."""
+
+    model: str
+    module: str | None
+    module_status: ModuleStatus
+    points: list[FrontPoint]
+    picks: dict[str, str]
+    status: SearchStatus | None
+    detail: CandidateDetail | None
+    records: list[CompareRecord]
+    error: str
 
 
 # --------------------------------------------------------------------------- requests

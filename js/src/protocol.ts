@@ -108,6 +108,58 @@ export interface DistillSettings {
 }
 
 /**
+ * The clicked candidate of a `LabWidget`. `loss` is the search's training loss;
+ * `heldout` the MSE on rows named by `heldout_label` (null when not computed yet);
+ * `picked` is true when the engine stored the pick (false for a still-running front).
+ * The parity plot's rows travel as a binary buffer: `n_parity` network outputs, then
+ * `n_parity` expression outputs (float32).
+ */
+export interface CandidateDetail {
+  path: string;
+  dim: number;
+  id: string;
+  complexity: number;
+  text: string;
+  latex: string;
+  loss: number;
+  heldout: number | null;
+  heldout_label: string;
+  picked: boolean;
+  n_parity: number;
+}
+
+/**
+ * One before/after measurement of the original model against a hybrid.
+ */
+export interface CompareRecord {
+  label: string;
+  paths: string[];
+  metric: string;
+  before: number;
+  after: number;
+  throughput_before: number;
+  throughput_after: number;
+  unit: string;
+}
+
+/**
+ * Synced traits of `LabWidget` (the notebook face of `symtorch_lab.Lab`): the current
+ * module, its front (all dims), the pick of each dim (`picks[str(dim)]` = expression id),
+ * the search status, the clicked candidate, the comparison records and the last error.
+ */
+export interface LabState {
+  model: string;
+  module: string | null;
+  module_status: ModuleStatus;
+  points: FrontPoint[];
+  picks: { [key: string]: string };
+  status: SearchStatus | null;
+  detail: CandidateDetail | null;
+  records: CompareRecord[];
+  error: string;
+}
+
+/**
  * Ask for the models in the user namespace (answered with `{models: ModelInfo[]}`).
  */
 export interface ListModels {
