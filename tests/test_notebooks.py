@@ -42,3 +42,19 @@ def test_notebook_is_stored_without_outputs(path):
     ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them"
     assert "widgets" not in nb.metadata, f"{path.name}: saved widget state; clear it"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_top_to_bottom(path, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = with_small_settings(nbformat.read(path, as_version=4))
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()  # raises CellExecutionError (with the cell and traceback) on any error
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
