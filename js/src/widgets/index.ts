@@ -5,10 +5,12 @@
  */
 import type { AnyModel, Render, RenderProps } from '@anywidget/types';
 import { renderFront } from './front';
+import { renderLab } from './lab';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const VIEWS: Record<string, Render<any>> = {
-  front: renderFront
+  front: renderFront,
+  lab: renderLab
 };
 
 function render(props: RenderProps<{ _stl_kind: string }>) {

@@ -4,6 +4,7 @@ declare module 'plotly.js-dist-min' {
     customdata?: unknown;
     curveNumber: number;
     pointIndex: number;
+    data?: { meta?: unknown };
   }
   export interface IPlotlyElement extends HTMLElement {
     on(event: 'plotly_click', handler: (event: { points: IPlotlyPoint[] }) => void): void;

@@ -1,0 +1,114 @@
+/**
+ * Lab widget view: live Pareto front of the selected module, progress and Stop, the clicked
+ * candidate (LaTeX, scores, parity plot), Replace/Restore, and the before/after comparison.
+ * State arrives as synced protocol snapshots (LabState); user intents go to the kernel as
+ * protocol requests. A view only: nothing is computed here.
+ */
+import type { AnyModel, RenderProps } from '@anywidget/types';
+import Plotly from 'plotly.js-dist-min';
+import type { LabState, RequestType } from '../protocol';
+import { drawFront, onFrontClick } from './frontplot';
+import { drawCompare } from './labcompare';
+import { drawParity, renderLatex, scoreText } from './labdetail';
+import { buildLabDom, type ILabDom } from './labdom';
+import { WidgetRequester, type Payload } from './labrequest';
+
+type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
+const CLICK_DEBOUNCE_MS = 300;
+
+function progressText(model: AnyModel<LabModel>): string {
+  const s = model.get('status');
+  if (!s) return model.get('module') ? 'not distilled yet' : 'select a module in the panel';
+  const time = `${s.elapsed.toFixed(1)} s`;
+  return `${s.state}: generation ${s.generation}, ${time}, ${s.n_candidates} candidates · ${s.message}`;
+}
+
+function drawState(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement, busy: boolean): void {
+  const module = model.get('module');
+  const status = model.get('module_status');
+  const state = model.get('status')?.state ?? 'idle';
+  const searching = state === 'running' || state === 'stopping';
+  dom.title.textContent = `${model.get('model')} › ${module ?? '(no module selected)'}`;
+  dom.title.dataset.status = status;
+  dom.progress.textContent = progressText(model);
+  dom.progress.dataset.state = state;
+  dom.distill.disabled = busy || !module || searching || status === 'replaced';
+  dom.stop.disabled = state !== 'running';
+  dom.replace.disabled = busy || !(status === 'distilled' || status === 'replaced');
+  dom.restore.disabled = busy || status !== 'replaced';
+  dom.compareButton.disabled = busy || searching;
+  const error = model.get('error');
+  dom.error.textContent = error;
+  dom.error.hidden = !error;
+  drawDetail(dom, model, el);
+}
+
+function drawDetail(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void {
+  const detail = model.get('detail');
+  dom.detail.hidden = !detail;
+  if (!detail) return;
+  if (dom.latex.dataset.id !== detail.id) renderLatex(dom.latex, detail);
+  dom.score.textContent = scoreText(detail);
+  dom.score.dataset.picked = String(detail.picked);
+}
+
+function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void {
+  const picked = new Set(Object.values(model.get('picks')));
+  const detail = model.get('detail');
+  if (detail) picked.add(detail.id);
+  const module = model.get('module') ?? '';
+  drawFront(dom.front, el, model.get('points'), picked, `Pareto front: ${module}`);
+  dom.front.dataset.points = String(model.get('points').length);
+}
+
+export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
+  const dom = buildLabDom(el);
+  const requests = new WidgetRequester(model);
+  let busy = false;
+  const redraw = () => drawState(dom, model, el, busy);
+  const send = <K extends RequestType>(type: K, payload: Omit<Payload<K>, 'model'>) => {
+    const full = { model: model.get('model'), ...payload } as unknown as Payload<K>;
+    requests.request(type, full).catch(() => undefined); // errors arrive in the `error` trait
+  };
+  requests.onBusy = value => {
+    busy = value;
+    el.classList.toggle('stl-lab-busy', value);
+    redraw();
+  };
+  const path = () => model.get('module') ?? '';
+  dom.distill.addEventListener('click', () => send('start_distill', { path: path() }));
+  dom.stop.addEventListener('click', () => send('stop', { path: path() }));
+  dom.replace.addEventListener('click', () => send('replace', { path: path() }));
+  dom.restore.addEventListener('click', () => send('restore', { path: path() }));
+  dom.compareButton.addEventListener('click', () => send('compare', {}));
+  const front = () => frontOf(dom, model, el);
+  const parity = () => {
+    const detail = model.get('detail');
+    if (detail) drawParity(dom.parity, el, detail, model.get('parity'));
+  };
+  const compare = () => drawCompare(dom.compare, el, model.get('records'));
+  const handlers: [string, () => void][] = [
+    ['change:points change:picks change:module', front],
+    ['change:detail', front],
+    ['change:detail change:parity', parity],
+    ['change:records', compare],
+    ['change:status change:module_status change:module change:error change:detail', redraw]
+  ];
+  handlers.forEach(([events, fn]) => model.on(events, fn));
+  [front, parity, compare, redraw].forEach(fn => fn());
+  // plotly adds .on() to the element on its first draw, so listen after it
+  let last = { id: '', at: 0 };
+  onFrontClick(dom.front, (id, dim) => {
+    const now = Date.now();
+    if (id === last.id && now - last.at < CLICK_DEBOUNCE_MS) return;
+    last = { id, at: now };
+    const points = model.get('points');
+    const d = dim ?? points.find(p => p.id === id)?.dim ?? 0;
+    send('pick_candidate', { path: path(), dim: d, expression_id: id });
+  });
+  return () => {
+    handlers.forEach(([events, fn]) => model.off(events as 'change:points', fn));
+    requests.dispose();
+    [dom.front, dom.parity, ...dom.compare.children].forEach(n => Plotly.purge(n as HTMLElement));
+  };
+}

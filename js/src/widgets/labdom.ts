@@ -1,0 +1,64 @@
+/**
+ * DOM skeleton of the Lab widget. Class names are a contract (docs/lab.md): browser tests and
+ * users' CSS rely on them.
+ */
+import type { IPlotlyElement } from 'plotly.js-dist-min';
+
+function node<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '') {
+  const n = document.createElement(tag);
+  n.className = cls;
+  n.textContent = text;
+  return n;
+}
+
+function button(cls: string, text: string, title: string): HTMLButtonElement {
+  const b = node('button', `jp-Button stl-lab-button ${cls}`, text);
+  b.type = 'button';
+  b.title = title;
+  return b;
+}
+
+export interface ILabDom {
+  title: HTMLElement;
+  distill: HTMLButtonElement;
+  stop: HTMLButtonElement;
+  progress: HTMLElement;
+  front: IPlotlyElement;
+  detail: HTMLElement;
+  latex: HTMLElement;
+  score: HTMLElement;
+  parity: HTMLElement;
+  replace: HTMLButtonElement;
+  restore: HTMLButtonElement;
+  compareButton: HTMLButtonElement;
+  compare: HTMLElement;
+  error: HTMLElement;
+}
+
+export function buildLabDom(el: HTMLElement): ILabDom {
+  el.classList.add('stl-lab');
+  const dom: ILabDom = {
+    title: node('div', 'stl-lab-title'),
+    distill: button('stl-lab-distill', 'Distill', 'Record this module and search expressions'),
+    stop: button('stl-lab-stop', 'Stop', 'End the search after this generation (keeps the front)'),
+    progress: node('span', 'stl-lab-progress'),
+    front: node('div', 'stl-lab-front') as unknown as IPlotlyElement,
+    detail: node('div', 'stl-lab-detail'),
+    latex: node('div', 'stl-lab-latex'),
+    score: node('div', 'stl-lab-score'),
+    parity: node('div', 'stl-lab-parity'),
+    replace: button('stl-lab-replace', 'Replace', 'Swap the module for the picked expressions'),
+    restore: button('stl-lab-restore', 'Restore', 'Put the original module back'),
+    compareButton: button('stl-lab-compare-button', 'Compare', 'Original vs hybrid'),
+    compare: node('div', 'stl-lab-compare'),
+    error: node('div', 'stl-lab-error')
+  };
+  const toolbar = node('div', 'stl-lab-toolbar');
+  toolbar.append(dom.distill, dom.stop, dom.progress);
+  dom.detail.append(dom.latex, dom.score, dom.parity);
+  const actions = node('div', 'stl-lab-actions');
+  actions.append(dom.replace, dom.restore, dom.compareButton);
+  dom.error.setAttribute('role', 'alert');
+  el.append(dom.title, toolbar, dom.front, dom.detail, actions, dom.compare, dom.error);
+  return dom;
+}

@@ -1,0 +1,71 @@
+"""Lab widget in a real JupyterLab: Distill → live front → click a point → Replace, checked in
+Python; also measures click-to-first-front latency (written to test-artifacts/)."""
+
+import json
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.ui.conftest import write_notebook
+from tests.ui.lab import open_notebook, output, run_all, run_cell
+
+pytestmark = pytest.mark.ui
+
+SETUP = """\
+import torch, symtorch_lab as stl
+from torch import nn
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
+X = torch.rand(400, 2) * 2 - 1
+lab = stl.Lab(model, X, population_size=100, niterations=400, timeout_in_seconds=20,
+              max_rows=300)
+lab.select("0")
+lab"""
+CHECK = """\
+cand = lab.selected_candidate
+print("STATE", cand and cand["id"], type(model[0]).__name__, lab.module_status().get("0"))"""
+
+
+def _click_point(page, point) -> None:
+    box = point.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    expect(page.locator(".stl-lab .hoverlayer .hovertext")).to_have_count(1)
+    page.mouse.click(x, y)
+
+
+def test_distill_click_pick_replace(lab_server, page, artifacts):
+    write_notebook(lab_server.root / "lab.ipynb", [SETUP, CHECK])
+    page.on("console", lambda m: m.type in ("error", "warning") and print("CONSOLE", m.text))
+    open_notebook(page, lab_server.url, "lab.ipynb")
+    run_all(page)
+    lab = page.locator(".stl-lab")
+    expect(lab.locator(".stl-lab-title")).to_contain_text("model › 0")
+    expect(output(page, 1)).to_contain_text("STATE None Linear")
+    points = lab.locator(".stl-lab-front .scatterlayer .point")
+    start = time.perf_counter()
+    lab.locator(".stl-lab-distill").click()
+    expect(points.first).to_be_attached()
+    first_front_s = time.perf_counter() - start
+    expect(lab.locator(".stl-lab-progress")).to_have_attribute("data-state", "done")
+    _click_point(page, points.first)
+    latex = lab.locator(".stl-lab-detail .stl-lab-latex")
+    expect(latex).to_have_attribute("data-id", re.compile(r"^[0-9a-f]{12}$"))
+    expect(latex.locator("math")).to_have_count(1)  # KaTeX rendered to MathML
+    expect(lab.locator(".stl-lab-score")).to_contain_text("held-out MSE")
+    expect(
+        lab.locator(".stl-lab-parity .scatterlayer, .stl-lab-parity .gl-container")
+    ).not_to_have_count(0)
+    picked = latex.get_attribute("data-id")
+    lab.locator(".stl-lab-replace").click()
+    expect(lab.locator(".stl-lab-title")).to_have_attribute("data-status", "replaced")
+    lab.screenshot(path=artifacts / "lab_widget.png")
+    run_cell(page, 1)
+    expect(output(page, 1)).to_contain_text(f"STATE {picked} SymbolicSurrogate replaced")
+    expect(lab.locator(".stl-lab-error")).to_be_hidden()
+    (artifacts / "lab_latency.json").write_text(
+        json.dumps({"click_to_first_front_s": round(first_front_s, 3)}, indent=2)
+    )
+    assert page.js_errors == []
