@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'unknown_model'
   | 'unknown_module'
   | 'not_implemented'
+  | 'engine'
   | 'internal';
 
 export type RequestType =
