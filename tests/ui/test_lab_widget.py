@@ -69,3 +69,41 @@ def test_distill_click_pick_replace(lab_server, page, artifacts):
         json.dumps({"click_to_first_front_s": round(first_front_s, 3)}, indent=2)
     )
     assert page.js_errors == []
+
+
+PANEL = "#symtorch-lab-panel"
+LONG = SETUP.replace(
+    "niterations=400, timeout_in_seconds=20", "niterations=100_000, timeout_in_seconds=60"
+)
+AFTER_STOP = """\
+job = lab.session.jobs["2"]
+job.handle.wait(30)
+print("STOPPED", job.status, len(job.fronts[0]) > 0, job.progress["generation"] < 100_000)"""
+
+
+def test_panel_selects_distills_and_stops(lab_server, page, artifacts):
+    write_notebook(lab_server.root / "panel.ipynb", [LONG, "pass"])
+    open_notebook(page, lab_server.url, "panel.ipynb")
+    run_all(page)
+    lab = page.locator(".stl-lab")
+    expect(lab.locator(".stl-lab-title")).to_contain_text("model › 0")
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='symtorch-lab-panel']").click()
+    row = page.locator(f"{PANEL} .stl-tree-row[data-path='2']")
+    expect(row.locator(".stl-tree-shape")).to_have_text("(2)→(1)")
+    row.locator(".stl-tree-type").click()
+    expect(lab.locator(".stl-lab-title")).to_contain_text("model › 2")
+    page.locator(f"{PANEL} .stl-panel-distill").click()
+    progress = page.locator(f"{PANEL} .stl-panel-progress")
+    expect(progress).to_have_attribute("data-state", "running")
+    expect(row.locator(".stl-badge-searching")).to_have_count(1)
+    expect(lab.locator(".stl-lab-front .scatterlayer .point").first).to_be_attached()
+    expect(progress).to_contain_text(re.compile(r"generation [1-9]"))
+    page.screenshot(path=artifacts / "lab_panel_running.png")
+    page.locator(f"{PANEL} .stl-panel-stop").click()
+    expect(progress).to_have_attribute("data-state", "done")
+    expect(row.locator(".stl-badge-distilled")).to_have_count(1)
+    write_cell = "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel"
+    page.evaluate(f"(code) => ({write_cell})().cells[1].setSource(code)", AFTER_STOP)
+    run_cell(page, 1)
+    expect(output(page, 1)).to_contain_text("STOPPED distilled True True")
+    assert page.js_errors == []

@@ -6,6 +6,7 @@ import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import type * as P from '../protocol';
+import { PanelActions } from './actions';
 import type { PanelConnection } from './connection';
 import { KernelFollower, type IFollowStatus } from './follow';
 import { ModuleTreeView } from './tree';
@@ -19,6 +20,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '
 
 export class SidePanel extends Widget {
   readonly tree = new ModuleTreeView();
+  readonly actions = new PanelActions();
   /** Row of tool buttons next to the title (filled by the plugin from its commands). */
   readonly toolbar = el('div', 'stl-panel-toolbar');
 
@@ -35,8 +37,10 @@ export class SidePanel extends Widget {
       this._preferred = this._select.value;
       this._chooseModel(this._select.value);
     });
-    this.node.append(header, this._status, this.tree.node);
+    this.node.append(header, this._status, this.actions.node, this.tree.node);
     this.tree.onSelect = path => void this._selectModule(path);
+    this.actions.onDistill = path => this._act('start_distill', path);
+    this.actions.onStop = path => this._act('stop', path);
     this._follower = new KernelFollower(tracker);
     this._follower.status.connect((_, s) => {
       // "connected" must not wipe a message the model list already put there
@@ -73,6 +77,8 @@ export class SidePanel extends Widget {
       this._setModels(event.models);
     } else if (event.type === 'tree' && event.tree.model === this._model) {
       this.tree.setTree(event.tree);
+    } else if (event.type === 'status' && event.status.model === this._model) {
+      this.actions.setStatus(event.status);
     }
   }
 
@@ -93,6 +99,8 @@ export class SidePanel extends Widget {
     if (name !== null) this._select.value = name;
     if (keep && name === this._model) return;
     this._model = name;
+    this.actions.setSelection(null);
+    this.actions.setStatus(null);
     const conn = this._follower.connection;
     if (!name || !conn) return this.tree.setTree(null);
     conn
@@ -107,9 +115,19 @@ export class SidePanel extends Widget {
     try {
       const ref = await conn.request('select_module', { model: this._model, path });
       this._setStatus({ state: 'ready', text: `Selected ${ref.path || ref.model}` });
+      this.actions.setSelection(path);
     } catch (error) {
       this._setStatus({ state: 'error', text: String((error as Error).message) });
     }
+  }
+
+  private _act(type: 'start_distill' | 'stop', path: string): void {
+    const conn = this._follower.connection;
+    if (!conn || !this._model) return;
+    conn
+      .request(type, { model: this._model, path })
+      .then(status => this.actions.setStatus(status))
+      .catch(error => this.actions.setError(String((error as Error).message)));
   }
 
   private _setStatus({ state, text }: IFollowStatus): void {
