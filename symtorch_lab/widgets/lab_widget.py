@@ -42,6 +42,8 @@ class LabWidget(StlWidget):
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, handler: Handler | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("status", None)  # traitlets' Dict would start as {}, not null
+        kwargs.setdefault("detail", None)
         super().__init__(**kwargs)
         self.handler = handler
         self.on_msg(self._on_custom_msg)
