@@ -79,9 +79,12 @@ class _Reservoir:
     The buffer has some slack beyond ``capacity``. New rows go into free slots; only when those
     run out does a merge drop the rows outside the top ``capacity`` keys, which just frees their
     slots (no row is moved). A new row can only matter if its key beats ``threshold`` (the
-    smallest key kept at the last merge); which rows of a batch do is drawn with geometric gaps,
-    so once the reservoir is full a batch costs O(rows kept), not O(batch size). Everything here
-    is numpy: its small, single-threaded operations cost less than torch's inside a hook.
+    smallest key kept at the last merge). Once that makes rows rare, which rows beat it is
+    planned ahead with geometric gaps (valid until the next merge changes the threshold), so a
+    batch costs a lookup in the plan plus copying its few kept rows.
+
+    Why so frugal: the hook runs right after the module's own kernels have evicted the caches,
+    and every distinct numpy/torch call then costs tens of microseconds.
     """
 
     def __init__(self, capacity: int, seed: int) -> None:
@@ -92,6 +95,7 @@ class _Reservoir:
         self.index = np.zeros(self.limit, dtype=np.int64)
         self.free = np.arange(self.limit)  # free slots, used in order
         self.threshold = 0.0  # keys below it can never reach the top `capacity`
+        self.plan_rows, self.plan_keys, self.plan_end = _NO_ROWS, _NO_KEYS, -1
         self.x = np.empty((0, 0), dtype=np.float32)
         self.y = np.empty((0, 0), dtype=np.float32)
 
@@ -99,43 +103,54 @@ class _Reservoir:
         """Offer the rows of ``x`` (m, d_in) and ``y`` (m, d_out), any device."""
         m, start = x.shape[0], self.n_seen
         self.n_seen += m
-        pick, keys = self._candidates(m)
+        pick, keys = self._candidates(m, start)
         if pick.size == 0:
             return
-        if pick.size < m:
-            device_pick = torch.from_numpy(pick).to(x.device)
-            x, y = x.index_select(0, device_pick), y.index_select(0, device_pick)
-        x, y = _to_numpy(x), _to_numpy(y)
+        x, y = _take_rows(x, pick, m), _take_rows(y, pick, m)
         if pick.size > self.free.size:
             kept = self._merge(keys)  # frees the slots of dropped rows
             pick, keys, x, y = pick[kept], keys[kept], x[kept], y[kept]
             if pick.size == 0:
                 return
         slots, self.free = self.free[: pick.size], self.free[pick.size :]
-        self._reserve(int(slots.max()) + 1, x, y)
+        if self.x.shape[0] < self.limit:  # free slots are ascending: the last is the largest
+            self._reserve(int(slots[-1]) + 1, x, y)
         self.x[slots], self.y[slots] = x, y
         self.keys[slots], self.index[slots] = keys, pick + start
 
-    def _candidates(self, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of a batch of ``m`` whose key beats the threshold, and their keys."""
+    def _candidates(self, m: int, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the batch ``[start, start + m)`` whose key beats the threshold, and keys."""
         p = 1.0 - self.threshold
         if p > 0.125:  # dense: draw every key
             keys = self.rng.random(m)
             pick = np.flatnonzero(keys >= self.threshold)
             keys = keys[pick]
-        else:  # sparse: each row beats it with probability p; gaps are geometric
-            last, found = -1, []
-            while last < m:
-                n = int(m * p + 4 * (m * p) ** 0.5 + 16)
-                steps = last + np.cumsum(self.rng.geometric(p, n))
-                found.append(steps[steps < m])
-                last = int(steps[-1])
-            pick = np.concatenate(found)
-            keys = self.threshold + p * self.rng.random(pick.size)
+        else:  # sparse: this batch's share of the planned rows
+            if self.plan_end < start + m:
+                self._plan(start, start + m, p)
+            n = int(self.plan_rows.searchsorted(start + m))
+            pick, keys = self.plan_rows[:n] - start, self.plan_keys[:n]
+            self.plan_rows, self.plan_keys = self.plan_rows[n:], self.plan_keys[n:]
         if pick.size > self.capacity:  # only the batch's own top `capacity` can survive
             top = np.argpartition(keys, -self.capacity)[-self.capacity :]
             pick, keys = pick[top], keys[top]
         return pick, keys
+
+    def _plan(self, start: int, end: int, p: float) -> None:
+        """Decide rows up to at least ``end``: each beats the threshold with probability p.
+
+        Gaps between such rows are geometric; the plan is redrawn from scratch after a merge,
+        which is exact because future draws are independent of everything seen.
+        """
+        rows, keys = [self.plan_rows], [self.plan_keys]
+        if self.plan_end < start:  # no plan for this threshold yet
+            rows, keys, self.plan_end = [], [], start
+        while self.plan_end < end:
+            n = max(1024, int(2 * p * (end - self.plan_end)))
+            rows.append(self.plan_end - 1 + np.cumsum(self.rng.geometric(p, n)))
+            keys.append(self.threshold + p * self.rng.random(n))
+            self.plan_end = int(rows[-1][-1]) + 1
+        self.plan_rows, self.plan_keys = np.concatenate(rows), np.concatenate(keys)
 
     def _merge(self, new_keys: np.ndarray) -> np.ndarray:
         """Keep the top ``capacity`` of stored and new keys; free the rest; mask of new kept."""
@@ -144,6 +159,7 @@ class _Reservoir:
         self.threshold = float(all_keys[kept].min())
         self.free = np.flatnonzero(~kept[: self.limit])
         self.keys[self.free] = -1.0
+        self.plan_end = -1  # the plan was drawn for the old threshold
         return kept[self.limit :]
 
     def _reserve(self, n: int, x: np.ndarray, y: np.ndarray) -> None:
@@ -174,10 +190,19 @@ def _top_mask(values: np.ndarray, k: int) -> np.ndarray:
     return mask
 
 
-def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    """CPU numpy rows: float64 stays float64, every other dtype is stored as float32."""
-    dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
-    return t.to("cpu", dtype).numpy()
+_NO_ROWS, _NO_KEYS = np.empty(0, dtype=np.int64), np.empty(0)
+
+
+def _take_rows(t: torch.Tensor, pick: np.ndarray, m: int) -> np.ndarray:
+    """Rows ``pick`` of ``t`` as CPU numpy (float64 stays float64, the rest become float32)."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64):
+        rows = t.numpy()  # no copy; fancy indexing below copies only the kept rows
+        return rows if pick.size == m else rows[pick]
+    if pick.size < m:
+        t = t.index_select(0, torch.from_numpy(pick).to(t.device))
+    return t.to("cpu", torch.float64 if t.dtype == torch.float64 else torch.float32).numpy()
 
 
 def _describe(values: Sequence[Any]) -> str:
@@ -286,7 +311,9 @@ def _as_rows(path: str, inputs: list[torch.Tensor], out: torch.Tensor) -> tuple:
                 f"dims {lead} of input shape {tuple(first.shape)}; a row of X must match a row "
                 "of Y (record a module that keeps the batch/sequence dims)"
             )
-        parts.append(t.detach().reshape(n, -1) if n else t.detach().reshape(0, 1))
+        parts.append(
+            t if t.ndim == 2 == len(lead) + 1 else t.reshape(n, -1) if n else t.new_empty((0, 1))
+        )
     x = parts[0] if len(inputs) == 1 else torch.cat(parts[:-1], dim=1)
     feature_in = tuple(first.shape[len(lead) :]) if len(inputs) == 1 else (x.shape[1],)
     return x, parts[-1], lead, feature_in, tuple(out.shape[len(lead) :])

@@ -478,8 +478,9 @@ def test_sparse_phase_keeps_each_row_with_probability_p():
     reservoir = _Reservoir(10, seed=0)
     reservoir.threshold = 0.9  # as after a merge: a row is kept with p = 0.1
     first_row_kept, n_kept = 0, 0
-    for _ in range(2000):
-        pick, keys = reservoir._candidates(20)
+    for start in range(0, 40_000, 20):
+        reservoir.plan_end = -1  # redraw the plan, as every merge does
+        pick, keys = reservoir._candidates(20, start)
         first_row_kept += int(0 in pick)
         n_kept += pick.size
         assert np.all((keys >= 0.9) & (keys < 1.0)) and np.all((pick >= 0) & (pick < 20))
