@@ -5,12 +5,11 @@ passes, so it must cost little next to the forward itself. The goal is at most 5
 the default cap (10,000 rows) once the reservoir is full.
 
 Two copies of the same MLP are timed side by side in one run: one plain, one inside ``record``.
-Every batch goes through both, in alternating order. The overhead is total recorded time over
-total plain time across all rounds, so it includes the reservoir's occasional merges; per-round
-lines show it falling as rows get rarer to keep (the reservoir keeps ``cap / rows seen`` of each
-new batch). Alternating spreads load from other processes over both sides, but a busy machine
-still adds noise (OpenMP threads of a preempted forward spin), so the script warns when the
-load average says the machine is busy.
+Every batch goes through both, in alternating order. The overhead is the median of the paired
+per-batch differences over the median plain time: robust to other processes on a shared
+machine, which mostly slow single batches. The total-time ratio (which also counts the
+reservoir's rare merges, and any noise) is printed next to it. Per-round lines show the
+overhead falling as rows get rarer to keep (the reservoir keeps ``cap / rows seen`` of a batch).
 
 Run: ``python bench/bench_record.py`` (about 10 s on an idle 2-core CPU); ``--help`` for options.
 """
@@ -56,7 +55,8 @@ def timed(model: nn.Module, batch: torch.Tensor) -> float:
 
 
 def measure(args: argparse.Namespace, paths: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per-batch seconds of the plain and the recorded model in each round, and rows seen.
+    """Seconds per batch of the plain and the recorded model, shape (rounds, batches), and the
+    rows seen after each round.
 
     The reservoir is filled (twice over) before the first timed round, so every round runs at
     the cap.
@@ -65,7 +65,8 @@ def measure(args: argparse.Namespace, paths: list[str]) -> tuple[np.ndarray, np.
     plain_model = make_mlp(args.width, args.depth).to(args.device).eval()
     recorded_model = copy.deepcopy(plain_model)
     batches = [torch.randn(args.batch, 32, device=args.device) for _ in range(4)]
-    plain, recorded, seen = np.zeros(args.rounds), np.zeros(args.rounds), []
+    shape = (args.rounds, args.batches)
+    plain, recorded, seen = np.zeros(shape), np.zeros(shape), []
     with torch.no_grad(), record(recorded_model, paths, max_samples=CAP) as rec:
         for i in range(2 * -(-CAP // args.batch)):
             plain_model(batches[i % len(batches)])
@@ -74,26 +75,36 @@ def measure(args: argparse.Namespace, paths: list[str]) -> tuple[np.ndarray, np.
             for i in range(args.batches):
                 batch = batches[i % len(batches)]
                 if i % 2:
-                    recorded[r] += timed(recorded_model, batch)
-                    plain[r] += timed(plain_model, batch)
+                    recorded[r, i] = timed(recorded_model, batch)
+                    plain[r, i] = timed(plain_model, batch)
                 else:
-                    plain[r] += timed(plain_model, batch)
-                    recorded[r] += timed(recorded_model, batch)
+                    plain[r, i] = timed(plain_model, batch)
+                    recorded[r, i] = timed(recorded_model, batch)
             seen.append(rec[paths[0]].n_seen)
     print(f"  {rec[paths[0]]}")
-    return plain / args.batches, recorded / args.batches, seen
+    return plain, recorded, seen
+
+
+def overhead(plain: np.ndarray, recorded: np.ndarray) -> tuple[float, float]:
+    """(robust, total) overhead: median paired difference over median plain time, and total
+    recorded over total plain time. Noise from other processes mostly hits single batches,
+    which the median ignores; the total includes it (and the reservoir's rare merges)."""
+    robust = float(np.median(recorded - plain) / np.median(plain))
+    return robust, float(recorded.sum() / plain.sum() - 1.0)
 
 
 def report(plain: np.ndarray, recorded: np.ndarray, seen: list[int]) -> float:
-    """Print per-round times; return the overhead over all rounds."""
+    """Print per-round times and overheads; return the robust overhead over all rounds."""
     for p, r, n in zip(plain, recorded, seen, strict=True):
+        robust, total = overhead(p, r)
         print(
-            f"    rows seen <= {n:>9,}: plain {p * 1e3:7.2f} ms/batch, recorded {r * 1e3:7.2f} "
-            f"ms/batch, overhead {r / p - 1:+6.1%}"
+            f"    rows seen <= {n:>9,}: plain {np.median(p) * 1e3:6.2f} ms/batch, "
+            f"recorded {np.median(r) * 1e3:6.2f} ms/batch, overhead {robust:+6.1%} "
+            f"(total time {total:+6.1%})"
         )
-    total = float(recorded.sum() / plain.sum() - 1.0)
-    print(f"    overhead over all rounds: {total:+.2%}")
-    return total
+    robust, total = overhead(plain, recorded)
+    print(f"    overhead over all rounds: {robust:+.2%} (total time {total:+.2%})")
+    return robust
 
 
 def main() -> None:
