@@ -50,8 +50,15 @@ _panel: "Panel | None" = None
 
 
 def attach(source: ModelSource) -> None:
-    """Show ``source``'s shapes and statuses for its model, and route engine requests to it."""
-    detach(source)
+    """Show ``source``'s shapes and statuses for its model, and route engine requests to it.
+
+    The newest source of a model wins (re-running ``lab = Lab(model, data)`` replaces the old
+    Lab, which IPython's output history may keep alive)."""
+    _sources[:] = [
+        r
+        for r in _sources
+        if r() is not None and r() is not source and r().model is not source.model
+    ]
     _sources.append(weakref.ref(source))
     notify_changed(source.model)
 

@@ -67,7 +67,8 @@ def picks(job: LayerJob | None) -> dict[str, str]:
     """The engine's pick (``front.selected``) of every finished dim, by ``str(dim)``."""
     if job is None:
         return {}
-    return {str(d): f.selected.id for d, f in sorted(job.fronts.items())}
+    fronts = dict(job.fronts)  # a copy: the search thread may add a dim meanwhile
+    return {str(d): f.selected.id for d, f in sorted(fronts.items())}
 
 
 def search_status(model: str, job: LayerJob | None, stopping: bool) -> P.SearchStatus | None:

@@ -23,7 +23,8 @@ from symtorch_lab import lab_panel
 from symtorch_lab import protocol as P
 from symtorch_lab._publish import Coalescer
 from symtorch_lab.hooks import eval_mode
-from symtorch_lab.session import LayerJob, Session
+from symtorch_lab.record import record
+from symtorch_lab.session import LayerJob, Session, run_model
 from symtorch_lab.widgets import _lab_views as V
 from symtorch_lab.widgets._lab_requests import handle_request
 from symtorch_lab.widgets._shapes import probe_shapes
@@ -128,6 +129,7 @@ class Lab:
         dim, cand = found
         if dim in job.fronts:
             job.pick(dim, id=cand.id)
+        self._ensure_recording(job)
         fraction = float(self.session.distiller_params.get("validation_fraction", 0.0))
         detail, parity = V.detail(job, dim, cand, self._latex, fraction)
         self.widget.detail, self.widget.parity = detail, parity
@@ -221,6 +223,23 @@ class Lab:
             raise KeyError(f"module {path!r} has not been distilled yet: distill it first")
         return self.session.jobs[path]
 
+    def _ensure_recording(self, job: LayerJob) -> None:
+        """A loaded session has no rows; record the original module again for the parity
+        plot when the Lab has data (without replacing the job, which holds the fronts)."""
+        if job.recording is not None or self.session.data is None:
+            return
+        was_replaced = job.status == "replaced"
+        if was_replaced:
+            self.session.restore(job.path)
+        try:
+            with record(self.model, [job.path], max_samples=self.session.max_samples) as rec:
+                with eval_mode(self.model):
+                    run_model(self.model, self.session.data)
+            job.recording = rec[job.path]
+        finally:
+            if was_replaced:
+                self.session.replace(job.path)
+
     def _original_outputs(self, X: torch.Tensor) -> torch.Tensor:
         replaced = [p for p, j in self.session.jobs.items() if j.status == "replaced"]
         for p in replaced:
@@ -291,5 +310,6 @@ def _watch(ref: weakref.ref, job: LayerJob) -> None:
 
 def _on_panel_select(ref: weakref.ref, name: str, path: str) -> None:
     lab = ref()
-    if lab is not None and lab_panel.model_by_name(name) is lab.model:
-        lab.select(path)
+    if lab is not None and lab_panel.source_for(lab.model) is lab:
+        if lab_panel.model_by_name(name) is lab.model:
+            lab.select(path)

@@ -219,3 +219,21 @@ def test_save_and_load_bring_back_fronts_picks_and_replacements(distilled, model
     assert again.module_status() == {"0": "replaced"}
     assert again.widget.points and again.widget.module_status == "replaced"
     assert_valid(again)
+
+
+def test_loaded_lab_with_data_records_again_for_the_parity_plot(distilled, model, X, tmp_path):
+    distilled.replace()
+    distilled.save(tmp_path / "s.json")
+    distilled.restore()
+    again = Lab.load(tmp_path / "s.json", model, X)
+    assert again.session.jobs["0"].recording is None
+    cand = again.session.jobs["0"].fronts[0].candidates[-1]
+    detail = again.pick(cand.id, dim=0)
+    assert detail["n_parity"] > 0 and len(again.widget.parity) == 8 * detail["n_parity"]
+    assert isinstance(model[0], stl.SymbolicSurrogate)  # recorded the original, then re-replaced
+
+
+def test_the_newest_lab_of_a_model_serves_the_panel(model, X):
+    old = Lab(model, X, **QUICK)
+    new = Lab(model, X, **QUICK)
+    assert lab_panel.source_for(model) is new and old is not new
