@@ -8,9 +8,10 @@ of each named submodule is recorded, ``(batch, seq, dim)`` tensors become rows, 
 bounded by a uniform reservoir sample of ``max_samples`` rows per module.
 
 The reservoir keeps the rows with the ``max_samples`` largest i.i.d. uniform keys: a uniform
-sample without replacement of all rows seen (a vectorised equivalent of Algorithm R). Once it is
-full, only the few rows of a batch whose key beats the smallest kept key are drawn (geometric
-gaps) and copied to the CPU, so the per-batch cost does not grow with the batch.
+sample without replacement of all rows seen (a vectorised equivalent of Algorithm R), whatever
+the batch sizes. Once it is full, only the few rows of a batch whose key beats
+the smallest kept key are drawn (geometric gaps) and copied to the CPU, so the per-batch cost
+does not grow with the batch (``bench/bench_record.py``: about 3 % of a 4096-row MLP forward).
 """
 
 from __future__ import annotations
