@@ -60,16 +60,28 @@ def load_session(file, model: nn.Module, data=None, **params):
         raise ValueError(f"{file}: not a JSON session file ({exc})") from None
     _check_header(data_json, file)
     session = Session(model, data, **params)
-    to_replace = []
+    to_replace = {}
     for i, layer in enumerate(data_json["layers"]):
         where = f"{file}: layers[{i}]"
         job = _load_layer(layer, model, where, LayerJob)
         session.jobs[job.path] = job
         if layer.get("replaced") is True:
-            to_replace.append(job.path)
-    for path in to_replace:
-        session.replace(path)
+            to_replace[job.path] = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
+    for path, surrogate in to_replace.items():
+        session.replace(path, surrogate=surrogate)
     return session
+
+
+def _surrogate(value, where: str):
+    """The saved live surrogate (fine-tuned constants included), or None to rebuild it."""
+    from .surrogate import SymbolicSurrogate
+
+    if value is None:
+        return None
+    try:
+        return SymbolicSurrogate.from_json(value)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _check_header(data: Any, file) -> None:

@@ -138,7 +138,15 @@ class LayerJob:
             "out_projection": self.out_projection.to_json() if self.out_projection else None,
             "fronts": {str(d): f.to_json() for d, f in sorted(self.fronts.items())},
             "replaced": self.status == "replaced",
+            # the live surrogate, so constants fine-tuned after replacing survive a save
+            "surrogate": self._live_surrogate_json(),
         }
+
+    def _live_surrogate_json(self) -> dict[str, Any] | None:
+        if self.status != "replaced":
+            return None
+        module = self.replacement.model.get_submodule(self.path)
+        return module.to_json() if isinstance(module, SymbolicSurrogate) else None
 
 
 class Session:
@@ -226,12 +234,15 @@ class Session:
         if job.distiller is not None:
             job.distiller.stop()
 
-    def replace(self, path: str, *, free_original: bool = False) -> SymbolicSurrogate:
-        """Swap the module for its picked expressions (restore with :meth:`restore`)."""
+    def replace(
+        self, path: str, *, surrogate: SymbolicSurrogate | None = None, free_original: bool = False
+    ) -> SymbolicSurrogate:
+        """Swap the module for its picked expressions (or the given surrogate); undo with
+        :meth:`restore`."""
         job = self._get(path)
         if job.status == "replaced":
             job.replacement.restore()
-        surrogate = job.surrogate()
+        surrogate = job.surrogate() if surrogate is None else surrogate
         job.replacement = replace(self.model, {path: surrogate}, free_original=free_original)
         job.version += 1
         return surrogate

@@ -48,8 +48,17 @@ HOSTILE = f"__import__('os').system('touch {PWNED}')"
         ),
         lambda d: d["layers"][0].update(path=HOSTILE),
         lambda d: d["layers"][0]["meta"].update(input_shape=HOSTILE),
+        lambda d: d["layers"][0].update(
+            replaced=True,
+            surrogate={
+                "format": 1,
+                "in_shape": [2],
+                "out_shape": [1],
+                "expressions": [{"version": 1, "variables": ["x0", "x1"], "tree": [HOSTILE]}],
+            },
+        ),
     ],
-    ids=["operator", "variable", "constant", "path", "shape"],
+    ids=["operator", "variable", "constant", "path", "shape", "surrogate"],
 )
 def test_hostile_strings_are_refused_not_executed(saved, tmp_path, mutate):
     if os.path.exists(PWNED):

@@ -131,3 +131,17 @@ def test_wide_layer_through_pca_projections():
         out = model(X)
     assert isinstance(model[0], stl.SymbolicSurrogate)
     torch.testing.assert_close(out, expected, atol=1e-3, rtol=1e-3)
+
+
+def test_fine_tuned_constants_of_a_replaced_module_survive_save_and_load(session, X, tmp_path):
+    surrogate = session.replace("0")
+    with torch.no_grad():
+        for p in surrogate.parameters():
+            p.mul_(1.1)  # as if fine-tuned after replacing
+        expected = surrogate(X)
+    path = tmp_path / "tuned.json"
+    session.save(path)
+    fresh = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    stl.Session.load(path, fresh)
+    with torch.no_grad():
+        torch.testing.assert_close(fresh[0](X), expected)
