@@ -65,6 +65,12 @@ def test_distill_click_pick_replace(lab_server, page, artifacts):
     run_cell(page, 1)
     expect(output(page, 1)).to_contain_text(f"STATE {picked} SymbolicSurrogate replaced")
     expect(lab.locator(".stl-lab-error")).to_be_hidden()
+    lab.locator(".stl-lab-compare-button").click()
+    compare = lab.locator(".stl-lab-compare")
+    expect(compare).to_have_attribute("data-records", "1")
+    expect(compare.locator(".js-plotly-plot")).to_have_count(2)
+    expect(compare.locator(".stl-lab-compare-bars .bars .point")).to_have_count(4)
+    compare.screenshot(path=artifacts / "lab_compare.png")
     (artifacts / "lab_latency.json").write_text(
         json.dumps({"click_to_first_front_s": round(first_front_s, 3)}, indent=2)
     )

@@ -40,10 +40,10 @@ function drawState(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement, bus
   const error = model.get('error');
   dom.error.textContent = error;
   dom.error.hidden = !error;
-  drawDetail(dom, model, el);
+  drawDetail(dom, model);
 }
 
-function drawDetail(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void {
+function drawDetail(dom: ILabDom, model: AnyModel<LabModel>): void {
   const detail = model.get('detail');
   dom.detail.hidden = !detail;
   if (!detail) return;
@@ -84,6 +84,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const front = () => frontOf(dom, model, el);
   const parity = () => {
     const detail = model.get('detail');
+    dom.detail.hidden = !detail; // visible before plotly measures the plot's size
     if (detail) drawParity(dom.parity, el, detail, model.get('parity'));
   };
   const compare = () => drawCompare(dom.compare, el, model.get('records'));
