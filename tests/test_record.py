@@ -472,22 +472,6 @@ def test_long_streams_stay_uniform_once_rows_are_rarely_kept():
     assert ((per_tenth - 40.0) ** 2 / 40.0).sum() < 33.7  # chi2(9) 99.99 % quantile
 
 
-def test_sparse_phase_keeps_each_row_with_probability_p():
-    from symtorch_lab.record import _Reservoir
-
-    reservoir = _Reservoir(10, seed=0)
-    reservoir.threshold = 0.9  # as after a merge: a row is kept with p = 0.1
-    first_row_kept, n_kept = 0, 0
-    for start in range(0, 40_000, 20):
-        reservoir.plan_end = -1  # redraw the plan, as every merge does
-        pick, keys = reservoir._candidates(20, start)
-        first_row_kept += int(0 in pick)
-        n_kept += pick.size
-        assert np.all((keys >= 0.9) & (keys < 1.0)) and np.all((pick >= 0) & (pick < 20))
-    assert 160 < first_row_kept < 240  # binomial(2000, 0.1): 200 +- 13.4
-    assert 3700 < n_kept < 4300  # binomial(40000, 0.1): 4000 +- 60
-
-
 def test_one_huge_batch_and_many_tiny_batches_are_both_capped():
     huge = _stream(1, 50_000, max_samples=300)
     assert huge.X.shape == (300, 2) and huge.X[:, 1].mean() == pytest.approx(25_000, rel=0.1)
