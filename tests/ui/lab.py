@@ -1,5 +1,7 @@
 """Small Playwright helpers for driving JupyterLab notebooks (waits on locators, no sleeps)."""
 
+import json
+
 from playwright.sync_api import Locator, Page, expect
 
 NOTEBOOK = ".jp-NotebookPanel:visible"
@@ -47,3 +49,65 @@ def run_cell(page: Page, index: int) -> None:
 
 def output(page: Page, index: int) -> Locator:
     return cell(page, index).locator(".jp-OutputArea-output")
+
+
+def run_cells_above(page: Page, index: int) -> None:
+    """Run every cell above cell ``index`` (and wait until the kernel is idle again)."""
+    page.evaluate(
+        """async (i) => {
+          const panel = window.jupyterapp.shell.currentWidget;
+          panel.content.activeCellIndex = i;
+          await window.jupyterapp.commands.execute('notebook:run-all-above');
+        }""",
+        index,
+    )
+    wait_idle(page)
+
+
+def run_python(page: Page, code: str) -> dict:
+    """Append a code cell with ``code`` to the open notebook, run it, return its ``RESULT``.
+
+    ``code`` must print one line ``RESULT <json>``; that JSON is returned. The run command's
+    promise settles when the cell has finished, so a traceback fails at once with its text.
+    """
+    index = page.evaluate(
+        """async (code) => {
+          const panel = window.jupyterapp.shell.currentWidget;
+          const shared = panel.content.model.sharedModel;
+          shared.insertCell(shared.cells.length, {cell_type: 'code', source: code});
+          const i = shared.cells.length - 1;
+          panel.content.activeCellIndex = i;
+          await panel.content.scrollToItem(i);
+          await window.jupyterapp.commands.execute('notebook:run-cell');
+          return i;
+        }""",
+        code,
+    )
+    text = "\n".join(output(page, index).all_text_contents())
+    lines = [ln for ln in text.splitlines() if ln.startswith("RESULT ")]
+    assert lines, f"cell {index} printed no RESULT line:\n{text}"
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def click_plot_point(page: Page, point: Locator, expect_text: str | None = None) -> str:
+    """Hover a plotly point at its centre (points sit under plotly's drag layer), click it,
+    and return the hover label's text; with ``expect_text``, first wait until the label shows
+    it (so a redraw that moved the point cannot send the click elsewhere)."""
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    assert box is not None, "the point is not rendered"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    label = page.locator(".hoverlayer .hovertext").first
+    expect(label).to_be_visible()
+    if expect_text is not None:
+        expect(label).to_contain_text(expect_text)
+    text = label.text_content() or ""
+    page.mouse.click(x, y)
+    return text
+
+
+def restart_kernel(page: Page) -> None:
+    """Restart the current notebook's kernel without the confirmation dialog."""
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
+    wait_idle(page)
