@@ -252,9 +252,10 @@ class Lab:
                 self.session.replace(p)
 
     def _publish(self) -> None:
-        """Refresh the widget now (kernel thread) and tell the panel."""
-        self._coalescer.mark(self._selected)
-        self._coalescer.flush_now()
+        """Refresh the widget now (kernel thread) and tell the panel. Not through the
+        coalescer: its ``flush_now`` beside a pending timer would start a second timer chain
+        (8 flushes/s instead of 4)."""
+        self._flush({self._selected})
 
     def _flush(self, keys: set) -> None:
         """Kernel thread: copy the session's current state into the widget and the panel."""
@@ -267,6 +268,8 @@ class Lab:
             w.points = V.front_points(job.current_fronts(), self._latex) if job else []
             w.picks = V.picks(job)
             w.status = status
+            if status is not None and status["state"] == "error":
+                w.error = f"module {status['path']!r}: search failed: {status['message']}"
         lab_panel.notify_changed(self.model)
         for path in keys:
             other = self.session.jobs.get(path) if isinstance(path, str) else None
