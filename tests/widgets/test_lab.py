@@ -237,3 +237,23 @@ def test_the_newest_lab_of_a_model_serves_the_panel(model, X):
     old = Lab(model, X, **QUICK)
     new = Lab(model, X, **QUICK)
     assert lab_panel.source_for(model) is new and old is not new
+
+
+def test_updates_stay_coalesced_to_four_per_second_while_the_user_acts(model, X):
+    stamps: list[float] = []
+
+    async def scenario():
+        lab = Lab(model, X, **{**QUICK, "niterations": 1_000_000, "timeout_in_seconds": 30})
+        lab.distill("2")
+        flush = lab._coalescer._flush
+        lab._coalescer._flush = lambda keys: (stamps.append(time.monotonic()), flush(keys))
+        for _ in range(10):  # clicks on the kernel thread between coalesced flushes
+            await asyncio.sleep(0.13)
+            lab.select("2")
+        await asyncio.sleep(1.0)
+        lab.stop()
+        lab.session.jobs["2"].handle.wait(30)
+
+    asyncio.run(scenario())
+    span = stamps[-1] - stamps[0]
+    assert len(stamps) >= 5 and (len(stamps) - 1) / span <= 4.5, (len(stamps), span)
