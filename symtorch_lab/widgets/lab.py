@@ -64,6 +64,7 @@ class Lab:
         self._coalescer = Coalescer(self._flush)
         self.widget = LabWidget(handler=self.handle, model=lab_panel.model_name(model))
         self._records: list[P.CompareRecord] = []
+        self._sent_statuses: dict[str, str] | None = None
         ref = weakref.ref(self)
         self._select_cb = lambda name, path: _on_panel_select(ref, name, path)
         lab_panel.on_select(self._select_cb)
@@ -270,7 +271,10 @@ class Lab:
             w.status = status
             if status is not None and status["state"] == "error":
                 w.error = f"module {status['path']!r}: search failed: {status['message']}"
-        lab_panel.notify_changed(self.model)
+        statuses = self.module_status()
+        if statuses != self._sent_statuses:  # the panel's tree only shows statuses and shapes
+            self._sent_statuses = statuses
+            lab_panel.notify_changed(self.model)
         for path in keys:
             other = self.session.jobs.get(path) if isinstance(path, str) else None
             if other is not None:
