@@ -1,6 +1,6 @@
 """The quickstart's interactive path in a real JupyterLab, every step checked in Python.
 
-Open ``notebooks/quickstart.ipynb`` (with small injected settings), run it up to the Lab, click
+Open ``notebooks/quickstart.ipynb``, run it up to the Lab, click
 ``mlp`` in the side panel, distill, click a front point, Replace (the module is now a
 ``SymbolicSurrogate`` whose output equals the clicked expression evaluated on its own),
 Restore, Stop a long search mid-way (its partial front is kept), and bring the picks back after
@@ -15,7 +15,6 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_notebooks import with_small_settings
 from tests.ui.lab import (
     NOTEBOOK,
     click_plot_point,
@@ -28,7 +27,6 @@ from tests.ui.lab import (
 pytestmark = pytest.mark.ui
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-SMALL = {"TRAIN_STEPS": 300, "NITERATIONS": 40, "POPULATION_SIZE": 150}
 PANEL = "#symtorch-lab-panel"
 SESSION = "flow_session.json"
 NONZERO = re.compile(r"^[1-9]\d*$")
@@ -82,9 +80,9 @@ print("RESULT", json.dumps({{"type": type(model.mlp).__name__, "pick": front.sel
 
 
 def quickstart_copy(root: Path) -> tuple[str, int]:
-    """Write the quickstart with small settings into ``root``; return its name and the index
-    of the cell after ``lab = stl.Lab(...)``."""
-    nb = with_small_settings(nbformat.read(QUICKSTART, as_version=4), SMALL)
+    """Copy the quickstart (its own settings: a few seconds here) into ``root``; return its
+    name and the index of the cell after ``lab = stl.Lab(...)``."""
+    nb = nbformat.read(QUICKSTART, as_version=4)
     lab_cell = next(i for i, c in enumerate(nb.cells) if c.source.startswith("lab = stl.Lab("))
     nbformat.write(nb, root / "quickstart.ipynb")
     return "quickstart.ipynb", lab_cell + 1
@@ -125,9 +123,11 @@ def test_quickstart_click_a_layer_replace_restore_stop_restart(lab_server, page,
     hover = click_plot_point(page, points.nth(knee), expect_text=text)
     latex = lab.locator(".stl-lab-detail .stl-lab-latex")
     expect(latex).to_have_attribute("data-id", clicked_id)
+    expect(latex.locator("math")).to_have_count(1)
     expect(lab.locator(".stl-lab-score")).not_to_be_empty()
+    expect(lab.locator(".stl-lab-parity .main-svg").first).to_be_visible()
     lab.locator(".stl-lab-detail").scroll_into_view_if_needed()
-    page.screenshot(path=artifacts / "lab_flow_front.png")
+    page.screenshot(path=artifacts / "readme_lab.png")  # docs/img/lab.png is a copy of one
 
     # Replace: the live module is the clicked expression
     lab.locator(".stl-lab-replace").click()
