@@ -54,6 +54,8 @@ print("RESULT", json.dumps({
     "id": cand["id"], "text": cand["text"], "engine_pick": front.selected.id,
     "gap": float(abs(net - direct).max()), "scale": float(abs(direct).max())}))"""
 
+COMPARED = 'import json\nprint("RESULT", json.dumps(list(lab.widget.records)))'
+
 MODULE_TYPE = 'import json\nprint("RESULT", json.dumps(type(model.mlp).__name__))'
 
 LONG_SEARCH = """\
@@ -62,9 +64,12 @@ lab.distill("mlp.4", niterations=100_000, timeout_in_seconds=90)
 print("RESULT", json.dumps(lab.session.jobs["mlp.4"].status))"""
 
 AFTER_STOP = """\
-import json
+import json, time
 job = lab.session.jobs["mlp.4"]
 job.handle.wait(30)
+deadline = time.monotonic() + 30  # the session's watcher files the final fronts a moment later
+while not job.fronts and time.monotonic() < deadline:
+    time.sleep(0.05)
 print("RESULT", json.dumps({
     "done": job.handle.done, "status": job.status,
     "fronts": {d: len(f) for d, f in job.fronts.items()},
@@ -138,6 +143,14 @@ def test_quickstart_click_a_layer_replace_restore_stop_restart(lab_server, page,
     assert got["id"] == clicked_id == got["engine_pick"], got
     assert got["text"] in hover, (got, hover)
     assert got["gap"] <= 1e-5 * max(1.0, got["scale"]), got
+
+    # Compare: original vs hybrid charts; the record is the one the Python API returns
+    lab.locator(".stl-lab-compare-button").click()
+    expect(lab.locator(".stl-lab-compare .main-svg").first).to_be_visible()
+    records = run_python(page, COMPARED)
+    assert [r["paths"] for r in records] == [["mlp"]], records
+    assert records[0]["throughput_before"] > 0 and records[0]["throughput_after"] > 0, records
+    assert 0 <= records[0]["after"] < 1, records  # the law vs the network it was read from
     page.screenshot(path=artifacts / "lab_flow_replaced.png")
 
     # Restore: the original network is back
