@@ -41,14 +41,16 @@ export class PanelActions {
 
   /** Latest search status from the kernel (null hides the progress row). */
   setStatus(status: SearchStatus | null): void {
+    if (status && this._path === null) this.setSelection(status.path); // the Lab's module
     const active = status && (status.state === 'running' || status.state === 'stopping');
     this._running = active ? status.path : null;
     this._stop.disabled = !status || status.state !== 'running';
     this._stop.hidden = !active;
     this._progress.dataset.state = status?.state ?? 'idle';
+    const where = status?.generation ? `, generation ${status.generation}` : '';
+    const time = status?.elapsed ? `, ${status.elapsed.toFixed(1)} s` : '';
     this._progress.textContent = status
-      ? `${status.path}: ${status.state}, generation ${status.generation}, ` +
-        `${status.elapsed.toFixed(1)} s · ${status.message}`
+      ? `${status.path}: ${status.state}${where}${time} · ${status.message}`
       : '';
   }
 

@@ -11,6 +11,8 @@ import type { PanelConnection } from './connection';
 import { KernelFollower, type IFollowStatus } from './follow';
 import { ModuleTreeView } from './tree';
 
+const NO_MODELS = 'No torch.nn.Module in this notebook yet.';
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '') {
   const node = document.createElement(tag);
   node.className = cls;
@@ -90,7 +92,9 @@ export class SidePanel extends Widget {
     this._select.hidden = models.length === 0;
     const want = [this._model, this._preferred].find(n => n && names.includes(n)) ?? null;
     if (this._follower.connection && models.length === 0) {
-      this._setStatus({ state: 'ready', text: 'No torch.nn.Module in this notebook yet.' });
+      this._setStatus({ state: 'ready', text: NO_MODELS });
+    } else if (this._status.textContent === NO_MODELS) {
+      this._setStatus({ state: 'ready', text: '' });
     }
     this._chooseModel(want ?? names[0] ?? null, want !== null && want === this._model);
   }
