@@ -257,3 +257,14 @@ def test_updates_stay_coalesced_to_four_per_second_while_the_user_acts(model, X)
     asyncio.run(scenario())
     span = stamps[-1] - stamps[0]
     assert len(stamps) >= 5 and (len(stamps) - 1) / span <= 4.5, (len(stamps), span)
+
+
+def test_k_controls_travel_in_the_start_distill_settings(X):
+    model = nn.Sequential(nn.Linear(2, 12), nn.Tanh(), nn.Linear(12, 10))
+    lab = Lab(model, X, **{**QUICK, "niterations": 2})
+    settings = {"k_in": 0, "k_out": 2, "niterations": 2}
+    reply = lab.widget.reply(request("start_distill", path="2", settings=settings))
+    assert reply["type"] == "response", reply
+    job = wait_done(lab, "2")
+    assert job.in_projection is None and job.out_projection.n_components == 2
+    assert sorted(job.fronts) == [0, 1] and {p["dim"] for p in lab.widget.points} == {0, 1}

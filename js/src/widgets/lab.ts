@@ -6,7 +6,7 @@
  */
 import type { AnyModel, RenderProps } from '@anywidget/types';
 import Plotly from 'plotly.js-dist-min';
-import type { LabState, RequestType } from '../protocol';
+import type { DistillSettings, LabState, RequestType } from '../protocol';
 import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex, scoreText } from './labdetail';
@@ -76,7 +76,15 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     redraw();
   };
   const path = () => model.get('module') ?? '';
-  dom.distill.addEventListener('click', () => send('start_distill', { path: path() }));
+  const settings = (): DistillSettings => {
+    const out: DistillSettings = {};
+    if (dom.kIn.value !== '') out.k_in = Math.max(0, Math.round(Number(dom.kIn.value)));
+    if (dom.kOut.value !== '') out.k_out = Math.max(0, Math.round(Number(dom.kOut.value)));
+    return out;
+  };
+  dom.distill.addEventListener('click', () =>
+    send('start_distill', { path: path(), settings: settings() })
+  );
   dom.stop.addEventListener('click', () => send('stop', { path: path() }));
   dom.replace.addEventListener('click', () => send('replace', { path: path() }));
   dom.restore.addEventListener('click', () => send('restore', { path: path() }));

@@ -18,8 +18,20 @@ function button(cls: string, text: string, title: string): HTMLButtonElement {
   return b;
 }
 
+function kInput(cls: string, label: string): HTMLInputElement {
+  const input = node('input', `stl-lab-k ${cls}`);
+  input.type = 'number';
+  input.min = '0';
+  input.placeholder = 'auto';
+  input.title = `${label}: PCA components for the search (empty: 8 when wider than 8; 0: none)`;
+  input.setAttribute('aria-label', label);
+  return input;
+}
+
 export interface ILabDom {
   title: HTMLElement;
+  kIn: HTMLInputElement;
+  kOut: HTMLInputElement;
   distill: HTMLButtonElement;
   stop: HTMLButtonElement;
   progress: HTMLElement;
@@ -39,6 +51,8 @@ export function buildLabDom(el: HTMLElement): ILabDom {
   el.classList.add('stl-lab');
   const dom: ILabDom = {
     title: node('div', 'stl-lab-title'),
+    kIn: kInput('stl-lab-k-in', 'k_in'),
+    kOut: kInput('stl-lab-k-out', 'k_out'),
     distill: button('stl-lab-distill', 'Distill', 'Record this module and search expressions'),
     stop: button('stl-lab-stop', 'Stop', 'End the search after this generation (keeps the front)'),
     progress: node('span', 'stl-lab-progress'),
@@ -54,7 +68,11 @@ export function buildLabDom(el: HTMLElement): ILabDom {
     error: node('div', 'stl-lab-error')
   };
   const toolbar = node('div', 'stl-lab-toolbar');
-  toolbar.append(dom.distill, dom.stop, dom.progress);
+  const k = node('label', 'stl-lab-k-label', 'k_in');
+  const kOut = node('label', 'stl-lab-k-label', 'k_out');
+  k.append(dom.kIn);
+  kOut.append(dom.kOut);
+  toolbar.append(dom.distill, k, kOut, dom.stop, dom.progress);
   dom.detail.append(dom.latex, dom.score, dom.parity);
   const actions = node('div', 'stl-lab-actions');
   actions.append(dom.replace, dom.restore, dom.compareButton);
