@@ -268,3 +268,23 @@ def test_k_controls_travel_in_the_start_distill_settings(X):
     job = wait_done(lab, "2")
     assert job.in_projection is None and job.out_projection.n_components == 2
     assert sorted(job.fronts) == [0, 1] and {p["dim"] for p in lab.widget.points} == {0, 1}
+
+
+def test_shapes_of_a_dataloader_model_with_tuple_outputs():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from symtorch_lab.widgets._shapes import probe_shapes
+
+    class Attn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+            self.out = nn.Linear(8, 3)
+
+        def forward(self, x):
+            return self.out(self.attn(x, x, x)[0])
+
+    data = DataLoader(TensorDataset(torch.randn(20, 5, 8)), batch_size=4)
+    shapes = probe_shapes(Attn(), data)
+    assert shapes["attn"] == ([5, 8], [5, 8]) and shapes["out"] == ([5, 8], [5, 3])
+    assert probe_shapes(Attn(), None) == {}
