@@ -51,6 +51,7 @@ class Coalescer:
         self._lock = threading.Lock()
         self._pending: set[Hashable] = set()
         self._scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
         self._last = float("-inf")
 
     def mark(self, key: Hashable) -> None:
@@ -78,13 +79,27 @@ class Coalescer:
                     self._scheduled = False
 
     def flush_now(self) -> None:
-        """Flush pending keys immediately (call from the loop's thread)."""
+        """Flush pending keys immediately (call from the loop's thread).
+
+        A flush already scheduled is cancelled: it would fire inside the next interval and
+        double the rate (seen in the browser: 8 updates/s instead of 4).
+        """
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._run()
 
     def _schedule(self) -> None:
+        with self._lock:
+            if not self._scheduled:  # flush_now ran between mark() and this callback
+                return
         delay = max(0.0, self._last + self.interval - time.monotonic())
         assert self._loop is not None
-        self._loop.call_later(delay, self._run)
+        self._timer = self._loop.call_later(delay, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._run()
 
     def _run(self) -> None:
         with self._lock:
