@@ -149,7 +149,7 @@ def test_closed_sessions_are_dropped(session):
     assert panel.sessions == []
 
 
-def test_tree_of_a_model_with_hundreds_of_modules_is_fast():
+def test_tree_of_a_model_with_hundreds_of_modules_lists_them_all():
     model = nn.Sequential(
         *[
             nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.LayerNorm(4))
