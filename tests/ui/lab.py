@@ -64,24 +64,28 @@ def run_cells_above(page: Page, index: int) -> None:
     wait_idle(page)
 
 
-def run_python(page: Page, code: str) -> dict:
+def run_python(page: Page, code: str, timeout_s: float = 120) -> dict:
     """Append a code cell with ``code`` to the open notebook, run it, return its ``RESULT``.
 
     ``code`` must print one line ``RESULT <json>``; that JSON is returned. The run command's
-    promise settles when the cell has finished, so a traceback fails at once with its text.
+    promise settles when the cell has finished, so a traceback fails at once with its text;
+    a cell still running after ``timeout_s`` fails the test instead of hanging it.
     """
     index = page.evaluate(
-        """async (code) => {
+        """async ([code, timeoutMs]) => {
           const panel = window.jupyterapp.shell.currentWidget;
           const shared = panel.content.model.sharedModel;
           shared.insertCell(shared.cells.length, {cell_type: 'code', source: code});
           const i = shared.cells.length - 1;
           panel.content.activeCellIndex = i;
           await panel.content.scrollToItem(i);
-          await window.jupyterapp.commands.execute('notebook:run-cell');
+          const run = window.jupyterapp.commands.execute('notebook:run-cell');
+          const late = new Promise((_, reject) =>
+            setTimeout(() => reject(new Error(`cell ${i} still running`)), timeoutMs));
+          await Promise.race([run, late]);
           return i;
         }""",
-        code,
+        [code, timeout_s * 1000],
     )
     text = "\n".join(output(page, index).all_text_contents())
     lines = [ln for ln in text.splitlines() if ln.startswith("RESULT ")]
