@@ -10,6 +10,7 @@ from torch import nn
 from symtorch_lab import lab_panel
 from symtorch_lab import protocol as P
 from symtorch_lab._publish import Coalescer
+from tests.helpers import run_in_fresh_loop
 
 
 class FakeComm:
@@ -179,10 +180,10 @@ def test_coalescer_flushes_on_the_loop_thread_a_few_times():
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.15)
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
     assert 1 <= len(flushed) <= 10
     assert set().union(*(keys for keys, _ in flushed)) == {0, 1, 2}
-    assert {name for _, name in flushed} == {"MainThread"}
+    assert {name for _, name in flushed} == {"stl-test-loop"}  # the loop's thread, not the worker
 
 
 def test_flush_now_cancels_the_scheduled_flush():
@@ -206,7 +207,7 @@ def test_flush_now_cancels_the_scheduled_flush():
         await mark_from_worker("b")  # due 0.2 s after that flush, not at the old timer
         await asyncio.sleep(0.5)
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
     assert len(flushed) == 2
     assert flushed[1] - flushed[0] >= 0.18, flushed
 

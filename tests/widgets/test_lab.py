@@ -14,6 +14,7 @@ from symtorch_lab import lab_panel
 from symtorch_lab import protocol as P
 from symtorch_lab._schema import check
 from symtorch_lab.widgets.lab import Lab
+from tests.helpers import run_in_fresh_loop
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
 
@@ -171,7 +172,7 @@ def test_publishing_from_search_threads_happens_on_the_loop_thread(model, X):
         await asyncio.sleep(0.6)  # let the last coalesced flush run
         return lab, threading.get_ident()
 
-    lab, loop_thread = asyncio.run(scenario())
+    lab, loop_thread = run_in_fresh_loop(scenario())
     assert changes and set(changes) == {loop_thread}
     assert lab.widget.status["state"] == "done" and lab.widget.points
     assert_valid(lab)
@@ -254,7 +255,7 @@ def test_updates_stay_coalesced_to_four_per_second_while_the_user_acts(model, X)
         lab.stop()
         lab.session.jobs["2"].handle.wait(30)
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
     span = stamps[-1] - stamps[0]
     assert len(stamps) >= 5 and (len(stamps) - 1) / span <= 4.5, (len(stamps), span)
 
