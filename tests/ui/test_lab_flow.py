@@ -1,10 +1,11 @@
 """The quickstart's interactive path in a real JupyterLab, every step checked in Python.
 
-Open ``notebooks/quickstart.ipynb``, run it up to the Lab, click
-``mlp`` in the side panel, distill, click a front point, Replace (the module is now a
+Open ``notebooks/quickstart.ipynb``, run it up to the Lab, click ``mlp`` in the side panel and
+the panel's Distill, click a point of the widget's front, Replace (the module is now a
 ``SymbolicSurrogate`` whose output equals the clicked expression evaluated on its own),
-Restore, Stop a long search mid-way (its partial front is kept), and bring the picks back after
-a kernel restart with ``stl.Lab.load``. Screenshots go to test-artifacts/ (never compared).
+Compare, Restore, Stop a long search mid-way (its partial front is kept), and bring the picks
+back after a kernel restart with ``stl.Lab.load``. Screenshots go to test-artifacts/ (never
+compared).
 """
 
 import json
@@ -109,15 +110,16 @@ def test_quickstart_click_a_layer_replace_restore_stop_restart(lab_server, page,
     lab = page.locator(f"{NOTEBOOK} .stl-lab")
     expect(lab.locator(".stl-lab-title")).to_be_visible()
 
-    # click the layer in the side panel, then Distill: the front appears and fills in
+    # click the layer in the side panel, then the panel's Distill: the widget's front fills in
     open_panel(page)
     panel_row(page, "mlp").locator(".stl-tree-type").click()
     expect(lab.locator(".stl-lab-title")).to_contain_text("model › mlp")
-    lab.locator(".stl-lab-distill").click()
+    page.locator(f"{PANEL} .stl-panel-distill").click()
     plot = lab.locator(".stl-lab-front")  # the plotly graph div itself
     expect(plot).to_have_attribute("data-points", NONZERO)
     expect(lab.locator(".stl-lab-progress")).to_have_attribute("data-state", "done")
     expect(panel_row(page, "mlp").locator(".stl-badge-distilled")).to_have_count(1)
+    expect(page.locator(f"{PANEL} .stl-panel-progress")).to_contain_text("done")
     # the final (polished) front replaces the live one; it is drawn with the engine's pick
     page.wait_for_function(PICK_DRAWN, arg=plot.element_handle())
 
