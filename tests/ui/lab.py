@@ -1,6 +1,7 @@
 """Small Playwright helpers for driving JupyterLab notebooks (waits on locators, no sleeps)."""
 
 import json
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -64,7 +65,7 @@ def run_cells_above(page: Page, index: int) -> None:
     wait_idle(page)
 
 
-def run_python(page: Page, code: str, timeout_s: float = 120) -> dict:
+def run_python(page: Page, code: str, timeout_s: float = 120) -> Any:
     """Append a code cell with ``code`` to the open notebook, run it, return its ``RESULT``.
 
     ``code`` must print one line ``RESULT <json>``; that JSON is returned. The run command's
