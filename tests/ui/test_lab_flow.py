@@ -23,6 +23,7 @@ from tests.ui.lab import (
     restart_kernel,
     run_cells_above,
     run_python,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.ui
@@ -188,4 +189,17 @@ def test_quickstart_click_a_layer_replace_restore_stop_restart(lab_server, page,
     assert loaded == {"type": "SymbolicSurrogate", "pick": clicked_id}, loaded
     expect(panel_row(page, "mlp").locator(".stl-badge-replaced")).to_have_count(1)
     page.screenshot(path=artifacts / "lab_flow_reloaded.png")
+
+    # close the notebook (its kernel keeps running) and reopen it: the panel shows the picks
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"))
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    expect(page.locator(".jp-NotebookPanel")).to_have_count(0)
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+    expect(page.locator(NOTEBOOK)).to_have_count(1)
+    wait_idle(page)
+    row = panel_row(page, "mlp")
+    expect(row.locator(".stl-badge-replaced")).to_have_count(1)
+    expect(row.locator(".stl-tree-type")).to_have_text("SymbolicSurrogate")
     assert page.js_errors == []
