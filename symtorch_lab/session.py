@@ -223,8 +223,10 @@ class Session:
         job.distiller = Distiller(**merged)
         fit_kwargs = {"variable_names": names, "output_dims": output_dims}
         if background:
-            job.handle = job.distiller.fit_async(X, Y, **fit_kwargs)
-            threading.Thread(target=_finish_when_done, args=(job,), daemon=True).start()
+            # The fronts are filed inside the search thread, so handle.wait() returning means
+            # job.fronts is complete (a separate watcher thread left a window where it wasn't).
+            job.handle = SearchHandle(job.distiller)
+            job.handle._start(lambda: _fit_and_file(job, X, Y, fit_kwargs))
         else:
             job._finish(job.distiller.fit(X, Y, **fit_kwargs))
         return job
@@ -318,15 +320,12 @@ def _project(job: LayerJob, k_in, k_out):
     return X, Y, names
 
 
-def _finish_when_done(job: LayerJob) -> None:
-    handle = job.handle
-    handle._thread.join()
-    if handle.error is None:
-        job._finish(handle.distiller)
-    else:
+def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
+    """Body of a background search: fit, then file the fronts (or the error) on the job."""
+    try:
+        job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+    except BaseException as exc:
         with job._lock:
-            job.progress = {
-                **job.progress,
-                "error": f"{type(handle.error).__name__}: {handle.error}",
-            }
+            job.progress = {**job.progress, "error": f"{type(exc).__name__}: {exc}"}
             job.version += 1
+        raise

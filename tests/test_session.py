@@ -79,11 +79,20 @@ def test_background_distill_exposes_live_fronts_and_stop(model, X):
     assert job.current_fronts(), "no live front within 10 s"
     s.stop("0")
     job.handle.wait(timeout=30)
-    for _ in range(100):
-        if job.status == "distilled":
-            break
-        time.sleep(0.02)
+    # no polling: when wait() returns, the final fronts are filed
     assert job.status == "distilled" and 0 in job.fronts
+
+
+def test_background_error_is_raised_by_wait_and_shown_in_progress(model, X):
+    def broken(event):
+        raise RuntimeError("view crashed")
+
+    s = stl.Session(model, X, **QUICK)
+    job = s.distill("0", background=True, callbacks=[broken])
+    with pytest.raises(RuntimeError, match="view crashed"):
+        job.handle.wait(timeout=30)
+    assert "view crashed" in job.progress["error"]
+    assert job.status == "not_distilled"
 
 
 def test_save_and_load_brings_picks_and_replacements_back(session, model, X, tmp_path):
