@@ -205,7 +205,7 @@ class Distiller:
             expr = Expression.from_infix(rc.infix, names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
-        return ParetoFront(cands, model_selection=self.model_selection)
+        return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
 
     def __repr__(self) -> str:
         params = _params.describe(self)
@@ -242,9 +242,22 @@ class _LiveFront:
                 expr = self._parsed[rc.infix] = Expression.from_infix(rc.infix, self.names)
             cands.append(Candidate(complexity=expr.complexity, loss=rc.loss, expression=expr))
         try:
-            return ParetoFront(cands, self.distiller.model_selection)
+            return ParetoFront(
+                _within(cands, self.distiller.maxsize), self.distiller.model_selection
+            )
         except ValueError:
             return None
+
+
+def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
+    """PySR's meaning of ``maxsize``: no candidate more complex than it (node count).
+
+    Operon's own length limit counts a weighted variable as one node, so its models can print
+    longer; they are dropped here unless polishing brought them under the limit. The simplest
+    candidate is kept if none fits, so a front is never empty.
+    """
+    kept = [c for c in cands if c.complexity <= maxsize]
+    return kept or sorted(cands, key=lambda c: c.complexity)[:1]
 
 
 class SearchHandle:

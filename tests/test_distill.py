@@ -150,3 +150,11 @@ def test_pysr_only_parameters_are_accepted_with_a_warning():
 
 def test_repr_shows_non_default_parameters():
     assert repr(Distiller(maxsize=12)) == "Distiller(maxsize=12)"
+
+
+def test_maxsize_bounds_the_complexity_of_every_candidate(product_data):
+    X, y = product_data
+    seen = []
+    d = quick(maxsize=7, niterations=10, callbacks=[lambda e: seen.append(e.front)]).fit(X, y)
+    assert max(c.complexity for c in d.fronts_[0]) <= 7
+    assert all(c.complexity <= 7 for f in seen if f is not None for c in f)
