@@ -172,10 +172,15 @@ def split_rows(n: int, fraction: float, seed: int):
 
 
 def subsample(X, y, w, max_rows: int, spec):
-    """At most ``max_rows`` rows, drawn reproducibly (weights stay attached to rows)."""
+    """At most ``max_rows`` rows, drawn reproducibly (weights stay attached to rows).
+
+    Same draw as the backends' own subsampling, so a search handed these rows keeps them all.
+    """
+    from .backends._data import subsample as row_indices
+
     if len(X) <= max_rows:
         return X, y, w
-    idx = np.sort(np.random.default_rng(spec.random_state).choice(len(X), max_rows, replace=False))
+    idx = row_indices(len(X), max_rows, spec.random_state)
     return X[idx], y[idx], w[idx]
 
 
