@@ -34,6 +34,7 @@ def session_to_json(session) -> dict[str, Any]:
             "n_parameters": int(sum(p.numel() for p in session.model.parameters())),
         },
         "layers": [job.to_json() for job in session.jobs.values()],
+        "comparisons": list(session.comparisons),
     }
 
 
@@ -69,7 +70,28 @@ def load_session(file, model: nn.Module, data=None, **params):
             to_replace[job.path] = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
     for path, surrogate in to_replace.items():
         session.replace(path, surrogate=surrogate)
+    session.comparisons = _comparisons(data_json.get("comparisons", []), f"{file}: comparisons")
     return session
+
+
+def _comparisons(value: Any, where: str) -> list[dict[str, Any]]:
+    """Saved before/after records: plain numbers, strings, nulls and lists of those only."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where} must be a list")
+    out = []
+    for i, record in enumerate(value):
+        if not isinstance(record, Mapping) or not all(
+            isinstance(k, str) and _plain(v) for k, v in record.items()
+        ):
+            raise ValueError(f"{where}[{i}] must be an object of numbers, strings and lists")
+        out.append(dict(record))
+    return out
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, str | int | float)
 
 
 def _surrogate(value, where: str):

@@ -170,6 +170,8 @@ class Session:
         self.max_samples = max_samples
         self.distiller_params = distiller_params
         self.jobs: dict[str, LayerJob] = {}
+        # every compare() as JSON-safe numbers (Comparison.to_dict + paths), saved with the session
+        self.comparisons: list[dict[str, Any]] = []
 
     def record(self, paths, data=None, **record_kwargs) -> dict[str, Recording]:
         """Record the given modules on ``data`` (default: the session's data)."""
@@ -266,7 +268,7 @@ class Session:
             self.restore(p)
         try:
             mapping = {p: self.jobs[p].surrogate() for p in paths}
-            return metrics.compare(
+            result = metrics.compare(
                 self.model,
                 lambda: replaced(self.model, mapping),
                 data,
@@ -274,6 +276,8 @@ class Session:
                 example=example,
                 **kwargs,
             )
+            self.comparisons.append({"paths": list(paths), **result.to_dict()})
+            return result
         finally:
             for p in replaced_now:
                 self.replace(p)

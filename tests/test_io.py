@@ -57,8 +57,9 @@ HOSTILE = f"__import__('os').system('touch {PWNED}')"
                 "expressions": [{"version": 1, "variables": ["x0", "x1"], "tree": [HOSTILE]}],
             },
         ),
+        lambda d: d.update(comparisons=[{"metric": {"code": HOSTILE}}]),
     ],
-    ids=["operator", "variable", "constant", "path", "shape", "surrogate"],
+    ids=["operator", "variable", "constant", "path", "shape", "surrogate", "comparison"],
 )
 def test_hostile_strings_are_refused_not_executed(saved, tmp_path, mutate):
     if os.path.exists(PWNED):

@@ -154,3 +154,13 @@ def test_fine_tuned_constants_of_a_replaced_module_survive_save_and_load(session
     stl.Session.load(path, fresh)
     with torch.no_grad():
         torch.testing.assert_close(fresh[0](X), expected)
+
+
+def test_comparisons_are_saved_and_loaded(session, X, model, tmp_path):
+    y = model(X).detach()
+    session.compare((X, y), metric="mse", example=X, repeats=2, warmup=1)
+    assert len(session.comparisons) == 1 and session.comparisons[0]["paths"] == ["0"]
+    path = tmp_path / "with_compare.json"
+    session.save(path)
+    loaded = stl.Session.load(path, nn.Sequential(nn.Linear(2, 2), nn.Tanh()))
+    assert loaded.comparisons == json.loads(json.dumps(session.comparisons))

@@ -174,8 +174,8 @@ def find_candidate(fronts: Mapping[int, ParetoFront], cand_id: str, dim: int | N
 def compare_record(result: Any, paths: list[str]) -> P.CompareRecord:
     """A comparison (``benchmark.Comparison``) as a protocol record."""
 
-    def finite(x: float) -> float:
-        return _finite(x) or 0.0
+    def finite(x: float | None) -> float:  # None: a NaN/inf saved as null in a session file
+        return 0.0 if x is None else (_finite(x) or 0.0)
 
     return {
         "label": " + ".join(paths) or "(none)",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -63,7 +64,11 @@ class Lab:
         self._shapes = probe_shapes(model, data if data is not None else session.data)
         self._coalescer = Coalescer(self._flush)
         self.widget = LabWidget(handler=self.handle, model=lab_panel.model_name(model))
-        self._records: list[P.CompareRecord] = []
+        # before/after records saved with the session come back with it
+        self._records: list[P.CompareRecord] = [
+            V.compare_record(SimpleNamespace(**c), c.get("paths", [])) for c in session.comparisons
+        ]
+        self.widget.records = list(self._records)
         self._sent_statuses: dict[str, str] | None = None
         ref = weakref.ref(self)
         self._select_cb = lambda name, path: _on_panel_select(ref, name, path)

@@ -289,3 +289,11 @@ def test_shapes_of_a_dataloader_model_with_tuple_outputs():
     shapes = probe_shapes(Attn(), data)
     assert shapes["attn"] == ([5, 8], [5, 8]) and shapes["out"] == ([5, 8], [5, 3])
     assert probe_shapes(Attn(), None) == {}
+
+
+def test_compare_records_come_back_with_a_loaded_lab(distilled, model, X, tmp_path):
+    distilled.compare(repeats=2, warmup=1)
+    assert len(distilled.widget.records) == 1
+    distilled.save(tmp_path / "s.json")
+    again = Lab.load(tmp_path / "s.json", model)
+    assert list(again.widget.records) == list(distilled.widget.records)
