@@ -12,7 +12,6 @@ which publishes on the kernel thread at most four times per second.
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from types import SimpleNamespace
 from typing import Any
@@ -308,12 +307,7 @@ def _watch(ref: weakref.ref, job: LayerJob) -> None:
     """Worker thread: mark once more when the search has ended and its fronts are final."""
     handle = job.handle
     if handle is not None and handle._thread is not None:
-        handle._thread.join()
-    deadline = time.monotonic() + 5
-    while (job.live or not job.fronts) and "error" not in job.progress:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)  # the session's own watcher moves live fronts to final ones
+        handle._thread.join()  # the search thread files the final fronts before it ends
     lab = ref()
     if lab is not None:
         lab._stopping.discard(job.path)
