@@ -19,7 +19,7 @@ _EXPORTS = {
     "record": "record",
     "Recording": "record",
     "Distiller": "distill",
-    "PCAProjection": "reduce",
+    "PCAProjection": "pca",
     "SymbolicSurrogate": "surrogate",
     "replace": "surrogate",
     "replaced": "surrogate",

@@ -19,7 +19,7 @@ from typing import Any
 from torch import nn
 
 from .front import ParetoFront
-from .reduce import PCAProjection
+from .pca import PCAProjection
 
 FORMAT = "symtorch_lab.session"
 VERSION = 1

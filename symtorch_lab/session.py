@@ -21,7 +21,7 @@ from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
 from .hooks import eval_mode
 from .record import Recording, record
-from .reduce import PCAProjection
+from .pca import PCAProjection
 from .surrogate import Replacement, SymbolicSurrogate, replace
 
 STATUSES = ("not_distilled", "searching", "distilled", "replaced")

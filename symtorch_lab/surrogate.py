@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .expression import Expression
-from .reduce import PCAProjection
+from .pca import PCAProjection
 
 SURROGATE_FORMAT = 1
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from symtorch_lab.expression import Expression
-from symtorch_lab.reduce import PCAProjection
+from symtorch_lab.pca import PCAProjection
 from symtorch_lab.surrogate import SymbolicSurrogate, replace, replaced
 
 NAMES = ("x0", "x1", "x2")

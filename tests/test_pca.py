@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from symtorch_lab.reduce import PCAProjection, ProjectionModule, choose_components
+from symtorch_lab.pca import PCAProjection, ProjectionModule, choose_components
 
 N, D, RANK = 600, 40, 5
 
