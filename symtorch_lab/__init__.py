@@ -26,10 +26,10 @@ _EXPORTS = {
     "Session": "session",
     "SymbolicModel": "facade",
     "save_session": "io",
-    "load_session": "io",
+    "load_session": "session",
     "Lab": "widgets.lab",  # the only UI name: imported (with anywidget) on first use
 }
-_SUBMODULES = ("metrics", "plots", "demo", "science", "backends", "hooks", "operators")
+_SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

@@ -6,6 +6,11 @@ row counts), the projections of wide layers, every Pareto front with its candida
 was replaced. Loading validates every field, parses expressions through
 :meth:`Expression.from_json` (which refuses anything outside the operator registry), and
 re-applies the replacements on the given model.
+
+This module owns the whole format, writer and reader, and builds only plain values: the
+writer reads a session's public attributes, the reader returns a :class:`SavedSession` that
+:meth:`symtorch_lab.session.Session.load` turns into live jobs. So ``session`` imports ``io``
+and never the reverse.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +26,49 @@ from torch import nn
 
 from .front import ParetoFront
 from .pca import PCAProjection
+from .surrogate import SymbolicSurrogate
 
 FORMAT = "symtorch_lab.session"
 VERSION = 1
+
+
+@dataclass
+class SavedLayer:
+    """One module's validated record: what a ``LayerJob`` is rebuilt from."""
+
+    path: str
+    meta: dict[str, Any]
+    in_projection: PCAProjection | None = None
+    out_projection: PCAProjection | None = None
+    fronts: dict[int, ParetoFront] = field(default_factory=dict)
+    replaced: bool = False
+    surrogate: SymbolicSurrogate | None = None  # the live one when saved replaced, else None
+
+
+@dataclass
+class SavedSession:
+    layers: list[SavedLayer]
+    comparisons: list[dict[str, Any]]
+
+
+def layer_to_json(job) -> dict[str, Any]:
+    """One ``LayerJob`` (read through its public attributes) as a JSON-safe dict."""
+    replaced = job.status == "replaced"
+    return {
+        "path": job.path,
+        "meta": job.meta,
+        "in_projection": job.in_projection.to_json() if job.in_projection else None,
+        "out_projection": job.out_projection.to_json() if job.out_projection else None,
+        "fronts": {str(d): f.to_json() for d, f in sorted(job.fronts.items())},
+        "replaced": replaced,
+        # the live surrogate, so constants fine-tuned after replacing survive a save
+        "surrogate": _live_surrogate_json(job) if replaced else None,
+    }
+
+
+def _live_surrogate_json(job) -> dict[str, Any] | None:
+    module = job.replacement.model.get_submodule(job.path)
+    return module.to_json() if isinstance(module, SymbolicSurrogate) else None
 
 
 def session_to_json(session) -> dict[str, Any]:
@@ -33,7 +79,7 @@ def session_to_json(session) -> dict[str, Any]:
             "class": type(session.model).__name__,
             "n_parameters": int(sum(p.numel() for p in session.model.parameters())),
         },
-        "layers": [job.to_json() for job in session.jobs.values()],
+        "layers": [layer_to_json(job) for job in session.jobs.values()],
         "comparisons": list(session.comparisons),
     }
 
@@ -46,32 +92,24 @@ def save_session(file, session) -> None:
     os.replace(tmp, path)
 
 
-def load_session(file, model: nn.Module, data=None, **params):
-    """Read a session file and rebuild it onto ``model``.
+def read_session(file, model: nn.Module) -> SavedSession:
+    """Read and validate a session file against ``model``; nothing in the file is executed.
 
-    Raises ``ValueError`` naming the field at fault for anything malformed; nothing in the
-    file is executed. Modules saved as replaced are replaced again.
+    Raises ``ValueError`` naming the field at fault for anything malformed. The live session
+    is built from the result by :meth:`symtorch_lab.session.Session.load`.
     """
-    from .session import LayerJob, Session
-
     text = Path(file).read_text()
     try:
         data_json = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{file}: not a JSON session file ({exc})") from None
     _check_header(data_json, file)
-    session = Session(model, data, **params)
-    to_replace = {}
-    for i, layer in enumerate(data_json["layers"]):
-        where = f"{file}: layers[{i}]"
-        job = _load_layer(layer, model, where, LayerJob)
-        session.jobs[job.path] = job
-        if layer.get("replaced") is True:
-            to_replace[job.path] = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
-    for path, surrogate in to_replace.items():
-        session.replace(path, surrogate=surrogate)
-    session.comparisons = _comparisons(data_json.get("comparisons", []), f"{file}: comparisons")
-    return session
+    layers = [
+        _load_layer(layer, model, f"{file}: layers[{i}]")
+        for i, layer in enumerate(data_json["layers"])
+    ]
+    comparisons = _comparisons(data_json.get("comparisons", []), f"{file}: comparisons")
+    return SavedSession(layers, comparisons)
 
 
 def _comparisons(value: Any, where: str) -> list[dict[str, Any]]:
@@ -94,10 +132,8 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float)
 
 
-def _surrogate(value, where: str):
+def _surrogate(value, where: str) -> SymbolicSurrogate | None:
     """The saved live surrogate (fine-tuned constants included), or None to rebuild it."""
-    from .surrogate import SymbolicSurrogate
-
     if value is None:
         return None
     try:
@@ -115,7 +151,7 @@ def _check_header(data: Any, file) -> None:
         raise ValueError(f"{file}: 'layers' must be a list")
 
 
-def _load_layer(layer: Any, model: nn.Module, where: str, job_cls):
+def _load_layer(layer: Any, model: nn.Module, where: str) -> SavedLayer:
     if not isinstance(layer, Mapping):
         raise ValueError(f"{where}: must be an object")
     path = layer.get("path")
@@ -126,7 +162,7 @@ def _load_layer(layer: Any, model: nn.Module, where: str, job_cls):
     except AttributeError:
         raise ValueError(f"{where}: module {path!r} does not exist in the given model") from None
     meta = _check_meta(layer.get("meta"), f"{where}.meta")
-    job = job_cls(path, None, meta)
+    job = SavedLayer(path, meta)
     try:
         job.in_projection = _projection(layer.get("in_projection"))
         job.out_projection = _projection(layer.get("out_projection"))
@@ -139,6 +175,9 @@ def _load_layer(layer: Any, model: nn.Module, where: str, job_cls):
             job.fronts[int(key)] = ParetoFront.from_json(front)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"{where} (module {path!r}): {exc}") from None
+    if layer.get("replaced") is True:
+        job.replaced = True
+        job.surrogate = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
     return job
 
 

@@ -17,11 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import io
+from ._batches import run
 from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
 from .hooks import eval_mode
-from .record import Recording, record
 from .pca import PCAProjection
+from .record import Recording, record
 from .surrogate import Replacement, SymbolicSurrogate, replace
 
 STATUSES = ("not_distilled", "searching", "distilled", "replaced")
@@ -30,28 +32,12 @@ STATUSES = ("not_distilled", "searching", "distilled", "replaced")
 def run_model(model: nn.Module, data, batch_size: int = 1024) -> None:
     """Feed ``data`` through ``model`` without gradients.
 
-    ``data`` is a tensor (split into batches), an iterable of batches (a DataLoader; tuples
-    and lists use their first element, dicts are passed as keyword arguments), or a callable
-    ``f(model)`` that runs the model itself.
+    ``data`` is any form of the engine's data contract (:mod:`symtorch_lab._batches`): a
+    tensor (split into batches), one batch or an iterable of batches (a DataLoader; tuples
+    and lists are ``(inputs,)`` or ``(inputs, target)``, dicts are keyword arguments), or a
+    callable ``f(model)`` that runs the model itself.
     """
-    with torch.no_grad():
-        if callable(data) and not isinstance(data, torch.Tensor | nn.Module):
-            data(model)
-        elif isinstance(data, torch.Tensor):
-            for start in range(0, len(data), batch_size):
-                model(data[start : start + batch_size])
-        elif isinstance(data, Iterable):
-            for batch in data:
-                if isinstance(batch, Mapping):
-                    model(**batch)
-                elif isinstance(batch, tuple | list):
-                    model(batch[0])
-                else:
-                    model(batch)
-        else:
-            raise TypeError(
-                f"data must be a tensor, an iterable of batches or a callable, got {type(data)}"
-            )
+    run(model, data, batch_size=batch_size)
 
 
 class LayerJob:
@@ -131,22 +117,7 @@ class LayerJob:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "meta": self.meta,
-            "in_projection": self.in_projection.to_json() if self.in_projection else None,
-            "out_projection": self.out_projection.to_json() if self.out_projection else None,
-            "fronts": {str(d): f.to_json() for d, f in sorted(self.fronts.items())},
-            "replaced": self.status == "replaced",
-            # the live surrogate, so constants fine-tuned after replacing survive a save
-            "surrogate": self._live_surrogate_json(),
-        }
-
-    def _live_surrogate_json(self) -> dict[str, Any] | None:
-        if self.status != "replaced":
-            return None
-        module = self.replacement.model.get_submodule(self.path)
-        return module.to_json() if isinstance(module, SymbolicSurrogate) else None
+        return io.layer_to_json(self)
 
 
 class Session:
@@ -259,7 +230,7 @@ class Session:
 
     def compare(self, data, *, metric: str = "mse", example=None, paths=None, **kwargs):
         """Before/after task metric, throughput and memory with the picked surrogates."""
-        from . import metrics
+        from . import benchmark
         from .surrogate import replaced
 
         paths = [p for p, j in self.jobs.items() if j.fronts] if paths is None else paths
@@ -268,7 +239,7 @@ class Session:
             self.restore(p)
         try:
             mapping = {p: self.jobs[p].surrogate() for p in paths}
-            result = metrics.compare(
+            result = benchmark.compare(
                 self.model,
                 lambda: replaced(self.model, mapping),
                 data,
@@ -290,21 +261,31 @@ class Session:
         return self.jobs[path]
 
     def to_json(self) -> dict[str, Any]:
-        from .io import session_to_json
-
-        return session_to_json(self)
+        return io.session_to_json(self)
 
     def save(self, file) -> None:
-        from .io import save_session
-
-        save_session(file, self)
+        io.save_session(file, self)
 
     @classmethod
     def load(cls, file, model: nn.Module, data=None, **params) -> Session:
         """Rebuild a saved session onto ``model``; replaced modules are replaced again."""
-        from .io import load_session
+        saved = io.read_session(file, model)
+        session = cls(model, data, **params)
+        for layer in saved.layers:
+            job = LayerJob(layer.path, None, layer.meta)
+            job.in_projection, job.out_projection = layer.in_projection, layer.out_projection
+            job.fronts = dict(layer.fronts)
+            session.jobs[job.path] = job
+        for layer in saved.layers:
+            if layer.replaced:
+                session.replace(layer.path, surrogate=layer.surrogate)
+        session.comparisons = saved.comparisons
+        return session
 
-        return load_session(file, model, data, **params)
+
+def load_session(file, model: nn.Module, data=None, **params) -> Session:
+    """Read a session file (see :mod:`symtorch_lab.io`) and rebuild it onto ``model``."""
+    return Session.load(file, model, data, **params)
 
 
 def _project(job: LayerJob, k_in, k_out):

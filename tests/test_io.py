@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
-from symtorch_lab.io import load_session
+from symtorch_lab.session import load_session
 
 PWNED = "/tmp/symtorch_lab_pwned"
 

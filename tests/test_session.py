@@ -68,6 +68,25 @@ def test_compare_reports_before_and_after(session, X, model):
     assert isinstance(model[0], nn.Linear)  # compare leaves the model as it found it
 
 
+def test_compare_on_callable_data_scores_against_the_original_outputs(session, X, model):
+    # a Lab on callable data used to break at Compare (evaluate called data() -> TypeError)
+    job = session.jobs["0"]
+    job.pick(0, complexity=job.fronts[0].candidates[0].complexity)  # a visibly worse pick
+
+    def run(m):
+        m(X[:150])
+        m(X[150:])
+
+    with torch.no_grad():
+        original = model(X)
+        with stl.replaced(model, {"0": job.surrogate()}):
+            hybrid = model(X)
+    result = session.compare(run, repeats=1, warmup=0)
+    assert result.before == 0.0
+    assert result.after == pytest.approx(float(((hybrid - original) ** 2).mean()), rel=1e-5)
+    assert result.after > 1e-4 and isinstance(model[0], nn.Linear)
+
+
 def test_background_distill_exposes_live_fronts_and_stop(model, X):
     s = stl.Session(model, X, **{**QUICK, "niterations": 100_000, "timeout_in_seconds": 60})
     job = s.distill("0", background=True, output_dims=[0])
