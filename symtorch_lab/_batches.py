@@ -264,12 +264,12 @@ def check_arrays(
     where: str,
     names: Sequence[str] | None = None,
     min_rows: int = 1,
-    outputs: int | None = None,
+    single_output: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float64 ``X (n, d)``, ``Y (n, k)`` and weights ``(n,)`` (ones when not given).
 
-    A 1-D ``X`` is one feature, a 1-D ``y`` one output; ``outputs`` fixes ``k``. Raises
-    ``ValueError`` starting with ``where`` and naming the shape, row, column or value at fault.
+    A 1-D ``X`` is one feature, a 1-D ``y`` one output; ``single_output`` requires ``k == 1``.
+    Raises ``ValueError`` starting with ``where``, naming the shape, row, column or value at fault.
     """
     X, Y = as_float_array(X, "X", where), as_float_array(y, "y", where)
     X = X[:, None] if X.ndim == 1 else X
@@ -279,10 +279,10 @@ def check_arrays(
     Y = Y[:, None] if Y.ndim == 1 else Y
     if Y.ndim != 2 or len(Y) != n:
         raise ValueError(f"{where}: y must have {n} rows like X {X.shape}, got shape {Y.shape}")
-    if outputs is not None and Y.shape[1] != outputs:
+    if single_output and Y.shape[1] != 1:
         raise ValueError(
-            f"{where}: fits {outputs} output(s): y must have shape ({n},), got shape {Y.shape}; "
-            "search each output column separately"
+            f"{where}: fits one output: y must have shape ({n},), got shape {Y.shape}; "
+            "fit each output column separately"
         )
     if n < min_rows:
         raise ValueError(f"{where}: need at least {min_rows} rows to fit, got X of shape {X.shape}")

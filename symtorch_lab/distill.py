@@ -9,6 +9,7 @@ background thread so a notebook kernel stays responsive. Backends only search.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -107,7 +108,8 @@ class Distiller:
         self.callbacks = tuple(callbacks)
         self.validation_fraction = validation_fraction
         self.refit = refit
-        self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend)
+        own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
+        self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
 
     # --- public ----------------------------------------------------------------------

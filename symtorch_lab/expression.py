@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from . import _infix, _refit
+from ._batches import check_arrays
 from ._sympy_bridge import simplify_with_timeout, sympy_to_tree, tree_to_sympy
 from ._tree import (
     compile_tree,
@@ -264,13 +265,17 @@ class Expression:
             The refitted expression, or ``self`` if the refit is not finite or not better.
         """
         X = self._check_matrix(X)
-        y, w = _refit.check_targets(y, sample_weight, X.shape[0], str(self))
+        where = f"expression {self}"
+        X, Y, w = check_arrays(X, y, sample_weight, where=where, single_output=True)
         if not self._constant_values:
             return self
+        formula = _refit.Formula(
+            self._numpy_fn, self._torch_fn, self.variables_used, self.constants
+        )
         if loss is None:
-            values = _refit.least_squares_constants(self, X, y, w)
+            values = _refit.least_squares_constants(formula, X, Y[:, 0], w)
         else:
-            values = _refit.lbfgs_constants(self, X, y, w, loss)
+            values = _refit.lbfgs_constants(formula, X, Y[:, 0], w, loss)
         if values is None or not np.all(np.isfinite(values)):
             return self
         return self.with_constants(values)
