@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from symtorch_lab import benchmark, metrics
+from symtorch_lab import benchmark
 from symtorch_lab.benchmark import (
     Comparison,
     compare,

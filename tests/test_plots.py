@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
+from symtorch_lab.benchmark import compare
 from symtorch_lab.expression import Expression
 from symtorch_lab.front import Candidate, ParetoFront
-from symtorch_lab.benchmark import compare
 from symtorch_lab.plots import comparison_figure, front_figure, parity_figure
 
 go = pytest.importorskip("plotly.graph_objects")
