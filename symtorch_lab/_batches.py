@@ -275,10 +275,10 @@ def check_arrays(
     X = X[:, None] if X.ndim == 1 else X
     if X.ndim != 2 or X.shape[1] == 0:
         raise ValueError(f"{where}: X must have shape (n_rows, n_features), got shape {X.shape}")
-    n = len(X)
+    n, y_shape = len(X), Y.shape
     Y = Y[:, None] if Y.ndim == 1 else Y
     if Y.ndim != 2 or len(Y) != n:
-        raise ValueError(f"{where}: y must have {n} rows like X {X.shape}, got shape {Y.shape}")
+        raise ValueError(f"{where}: y must have {n} rows like X {X.shape}, got shape {y_shape}")
     if single_output and Y.shape[1] != 1:
         raise ValueError(
             f"{where}: fits one output: y must have shape ({n},), got shape {Y.shape}; "
