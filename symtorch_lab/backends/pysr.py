@@ -10,8 +10,10 @@ front is streamed by running the search in chunks: one ``PySRRegressor`` with
 ``warm_start=True`` (documented: "Tells fit to continue from where the last call to fit
 finished") is fitted ``iterations_per_update`` iterations at a time, and after each chunk its
 hall of fame (``equations_``) goes to ``on_generation``. Stop requests are honoured between
-chunks, so they take effect within one chunk. What PySR cannot give here is a Python-callable
-loss (PySR's custom losses are Julia code).
+chunks, so they take effect within one chunk. (Polling the hall-of-fame CSV that PySR writes
+to ``output_directory/run_id/hall_of_fame.csv`` during a fit would show progress too, but could
+not stop the search.) What PySR cannot give here is a Python-callable loss (PySR's custom losses
+are Julia code).
 """
 
 from __future__ import annotations
