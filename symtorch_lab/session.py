@@ -266,6 +266,13 @@ class Session:
     def save(self, file) -> None:
         io.save_session(file, self)
 
+    def report(self, file, *, title: str | None = None, description: str = ""):
+        """Write a self-contained HTML report (fronts, picks, parity, before/after, versions)
+        that opens with no kernel and no network; returns its path."""
+        from .report import write_report
+
+        return write_report(self, file, title=title, description=description)
+
     @classmethod
     def load(cls, file, model: nn.Module, data=None, **params) -> Session:
         """Rebuild a saved session onto ``model``; replaced modules are replaced again."""
