@@ -2,14 +2,15 @@
 
 Why this module exists: the panel (``js/src/lab/``) shows the models living in the notebook's
 kernel and their module trees, and sends the user's clicks back. It registers the comm target
-on demand with a silent execute of ``import symtorch_lab.lab_panel as p; p.register()`` and
-then opens a comm to :data:`~symtorch_lab.protocol.COMM_TARGET`. Every message is checked
-against :mod:`symtorch_lab.protocol`; a malformed one is answered with an error, never raised.
+on demand with a silent execute of ``import symtorch_lab.ui.panel as p; p.register()`` and
+then opens a comm to :data:`~symtorch_lab.ui.protocol.COMM_TARGET`. Every message is checked
+against :mod:`symtorch_lab.ui.protocol`; a malformed one is answered with an error, never raised.
 
 What the panel knows beyond ``nn.Module`` structure (input/output shapes from a recorded pass,
 distillation status, and the distill/replace actions) comes from a :class:`ModelSource`: the
-``Lab`` session calls :func:`attach` for its model and :func:`notify_changed` (from any thread)
-when something changed; trees are re-sent coalesced to a few per second.
+``Lab`` calls :meth:`Panel.attach` for its model and :meth:`Panel.notify_changed` (from any
+thread) when something changed; trees are re-sent coalesced to a few per second. All of this
+state lives in one :class:`Panel` object; the kernel's is :func:`current`.
 """
 
 import logging
@@ -19,8 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from symtorch_lab import protocol as P
-from symtorch_lab._publish import Coalescer
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.coalescer import Coalescer
+from symtorch_lab.ui.dispatch import answer
 
 log = logging.getLogger(__name__)
 Shapes = tuple[Sequence[int] | None, Sequence[int] | None]
@@ -31,7 +33,8 @@ class ModelSource(Protocol):
 
     ``handle`` answers the requests that need the engine (``start_distill``, ``stop``,
     ``pick_candidate``, ``replace``, ``restore``, ``compare``) with the result shape in
-    :data:`symtorch_lab.protocol.RESULTS`, or raises :class:`~symtorch_lab.protocol.ProtocolError`.
+    :data:`symtorch_lab.ui.protocol.RESULTS`, or raises
+    :class:`~symtorch_lab.ui.protocol.ProtocolError`.
     """
 
     model: Any
@@ -41,96 +44,6 @@ class ModelSource(Protocol):
     def module_status(self) -> Mapping[str, P.ModuleStatus]: ...
 
     def handle(self, request: P.Request) -> dict: ...
-
-
-_sources: list[weakref.ref] = []
-_select_callbacks: list[Callable[[str, str], None]] = []
-_selection: tuple[str, str] | None = None
-_panel: "Panel | None" = None
-
-
-def attach(source: ModelSource) -> None:
-    """Show ``source``'s shapes and statuses for its model, and route engine requests to it.
-
-    The newest source of a model wins (re-running ``lab = Lab(model, data)`` replaces the old
-    Lab, which IPython's output history may keep alive)."""
-    _sources[:] = [
-        r
-        for r in _sources
-        if r() is not None and r() is not source and r().model is not source.model
-    ]
-    _sources.append(weakref.ref(source))
-    notify_changed(source.model)
-
-
-def detach(source: ModelSource) -> None:
-    """Stop routing to ``source`` (sources are held weakly, so this is optional)."""
-    _sources[:] = [r for r in _sources if r() is not None and r() is not source]
-
-
-def notify_changed(model: Any = None) -> None:
-    """Re-send the tree of ``model`` (all trees if None) to open panels; safe from any thread."""
-    if _panel is not None:
-        _panel.coalescer.mark(None if model is None else id(model))
-
-
-def on_select(callback: Callable[[str, str], None]) -> Callable[[str, str], None]:
-    """Call ``callback(model_name, path)`` when the user clicks a module in the panel."""
-    _select_callbacks.append(callback)
-    return callback
-
-
-def off_select(callback: Callable[[str, str], None]) -> None:
-    """Stop calling ``callback`` on module clicks."""
-    if callback in _select_callbacks:
-        _select_callbacks.remove(callback)
-
-
-def model_by_name(name: str) -> Any:
-    """The model the panel calls ``name`` (from the kernel's namespace), or None."""
-    return None if _panel is None else _panel.models().get(name)
-
-
-def model_name(model: Any, default: str = "model") -> str:
-    """The user's variable name for ``model`` in the kernel namespace (``default`` if none)."""
-    namespace: Mapping[str, Any] = {}
-    if _panel is not None:
-        namespace = _panel.namespace()
-    else:
-        try:
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            namespace = ip.user_ns if ip is not None else {}
-        except ImportError:
-            pass
-    for name, value in find_models(namespace).items():
-        if value is model:
-            return name
-    return default
-
-
-def publish_status(model: Any, status: "P.SearchStatus") -> None:
-    """Send a search-status event to the panels showing ``model`` (call on the kernel thread)."""
-    if _panel is None:
-        return
-    for session in list(_panel.sessions):
-        if session.model is not None and _panel.models().get(session.model) is model:
-            session.send(P.event("status", status={**status, "model": session.model}))
-
-
-def current_selection() -> tuple[str, str] | None:
-    """The (model name, module path) last clicked in the panel, or None."""
-    return _selection
-
-
-def source_for(model: Any) -> ModelSource | None:
-    """The attached source whose model is ``model``, if any."""
-    for ref in _sources:
-        src = ref()
-        if src is not None and src.model is model:
-            return src
-    return None
 
 
 def find_models(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,24 +103,12 @@ def module_tree(name: str, model: Any, source: ModelSource | None = None) -> P.M
     return {"model": name, "nodes": nodes}
 
 
-def register() -> None:
-    """Register the panel's comm target in the running IPython kernel (idempotent)."""
-    global _panel
-    if _panel is not None:
-        return
-    from comm import get_comm_manager
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    if ip is None:
-        raise RuntimeError("symtorch_lab.lab_panel.register() must run inside an IPython kernel")
-    _panel = Panel(lambda: ip.user_ns)
-    get_comm_manager().register_target(P.COMM_TARGET, _panel.open)
-    ip.events.register("post_execute", _panel.after_cell)
-
-
 class Panel:
-    """The open panel comms of this kernel and the namespace they look at.
+    """The kernel's side panel: its open comms, the Lab sources, the module-click callbacks.
+
+    One object owns all of it, so a test builds a fresh ``Panel`` (with a plain dict as the
+    namespace) and passes it to ``Lab(..., panel=panel)``; the kernel's own instance is
+    :func:`current` (registered as the comm target by :func:`register`).
 
     Parameters
     ----------
@@ -220,10 +121,67 @@ class Panel:
         self.namespace = namespace
         self.sessions: list[PanelSession] = []
         self.coalescer = Coalescer(self._flush_trees)
+        self.selection: tuple[str, str] | None = None  # (model name, path) last clicked
+        self._sources: list[weakref.ref] = []
+        self._select_callbacks: list[Callable[[str, str], None]] = []
         self._signature: dict[str, tuple[int, int]] | None = None
 
+    # --- sources and callbacks (the Lab's side) -------------------------------------------
+    def attach(self, source: ModelSource) -> None:
+        """Show ``source``'s shapes and statuses for its model, and route engine requests to it.
+
+        The newest source of a model wins (re-running ``lab = Lab(model, data)`` replaces the
+        old Lab, which IPython's output history may keep alive)."""
+        self._sources[:] = [
+            r
+            for r in self._sources
+            if r() is not None and r() is not source and r().model is not source.model
+        ]
+        self._sources.append(weakref.ref(source))
+        self.notify_changed(source.model)
+
+    def detach(self, source: ModelSource) -> None:
+        """Stop routing to ``source`` (sources are held weakly, so this is optional)."""
+        self._sources[:] = [r for r in self._sources if r() is not None and r() is not source]
+
+    def source_for(self, model: Any) -> ModelSource | None:
+        """The attached source whose model is ``model``, if any."""
+        for ref in self._sources:
+            src = ref()
+            if src is not None and src.model is model:
+                return src
+        return None
+
+    def on_select(self, callback: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        """Call ``callback(model_name, path)`` when the user clicks a module in the panel."""
+        self._select_callbacks.append(callback)
+        return callback
+
+    def off_select(self, callback: Callable[[str, str], None]) -> None:
+        """Stop calling ``callback`` on module clicks."""
+        if callback in self._select_callbacks:
+            self._select_callbacks.remove(callback)
+
+    def notify_changed(self, model: Any = None) -> None:
+        """Re-send the tree of ``model`` (all trees if None) to open panels; any thread."""
+        self.coalescer.mark(None if model is None else id(model))
+
+    def publish_status(self, model: Any, status: P.SearchStatus) -> None:
+        """Send a search-status event to the panels showing ``model`` (kernel thread)."""
+        for session in list(self.sessions):
+            if session.model is not None and self.models().get(session.model) is model:
+                session.send(P.event("status", status={**status, "model": session.model}))
+
+    # --- the namespace --------------------------------------------------------------------
     def models(self) -> dict[str, Any]:
         return find_models(self.namespace())
+
+    def model_name(self, model: Any, default: str = "model") -> str:
+        """The user's variable name for ``model`` in the namespace (``default`` if none)."""
+        for name, value in self.models().items():
+            if value is model:
+                return name
+        return default
 
     def resolve(self, name: str) -> Any:
         """The model called ``name``, or a protocol error listing the ones there are."""
@@ -235,6 +193,7 @@ class Panel:
             )
         return models[name]
 
+    # --- comms ----------------------------------------------------------------------------
     def open(self, comm: Any, open_msg: Any = None) -> "PanelSession":
         """Comm target callback: start a session and send it the model list."""
         session = PanelSession(self, comm)
@@ -247,6 +206,35 @@ class Panel:
         self._signature = _signature(models)
         session.send(P.event("models", models=[model_info(n, m) for n, m in models.items()]))
         return session
+
+    def handle(self, request: P.Request, session: "PanelSession | None" = None) -> dict:
+        """Answer one request: model-level ones here, engine ones by the model's source."""
+        kind = request["type"]
+        if kind == "list_models":
+            return {"models": [model_info(n, m) for n, m in self.models().items()]}
+        name = request["model"]  # type: ignore[typeddict-item]
+        model = self.resolve(name)
+        source = self.source_for(model)
+        if kind == "get_tree":
+            if session is not None:
+                session.model = name
+            return dict(module_tree(name, model, source))
+        if kind == "select_module":
+            path = request["path"]  # type: ignore[typeddict-item]
+            if path not in dict(model.named_modules()):
+                raise P.ProtocolError("unknown_module", f"model {name!r} has no module {path!r}")
+            self.selection = (name, path)
+            for callback in list(self._select_callbacks):
+                callback(name, path)
+            status = source.module_status().get(path, "not_distilled") if source else None
+            return {"model": name, "path": path, "status": status or "not_distilled"}
+        if source is None:
+            raise P.ProtocolError(
+                "not_implemented",
+                f"{kind} needs a Lab session for model {name!r}: run "
+                f"`lab = symtorch_lab.Lab({name}, data)` in the notebook first",
+            )
+        return source.handle(request)
 
     def after_cell(self, *_: Any) -> None:
         """IPython post_execute hook: push the model list (and trees) when models changed."""
@@ -266,6 +254,8 @@ class Panel:
             log.exception("symtorch_lab panel: refreshing the model list failed")
 
     def _flush_trees(self, keys: set) -> None:
+        if not self.sessions:
+            return
         models = self.models()
         for session in list(self.sessions):
             module = models.get(session.model) if session.model else None
@@ -292,7 +282,8 @@ class PanelSession:
             log.debug("symtorch_lab panel: send failed", exc_info=True)
 
     def send_tree(self, name: str, module: Any) -> None:
-        self.send(P.event("tree", tree=module_tree(name, module, source_for(module))))
+        tree = module_tree(name, module, self.panel.source_for(module))
+        self.send(P.event("tree", tree=tree))
 
     def on_msg(self, msg: Any) -> None:
         """Comm message callback: reply to the request in ``msg``; never raises."""
@@ -301,41 +292,57 @@ class PanelSession:
 
     def reply(self, data: object) -> P.OkResponse | P.ErrorResponse:
         """The response (or error response) to one incoming message."""
-        msg_id = ""
-        try:
-            request = P.parse_request(data)
-            msg_id = request["id"]
-            return P.response(request, self._dispatch(request))
-        except P.ProtocolError as exc:
-            return P.error(exc.code, exc.message, exc.id or msg_id)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - report, keep the kernel alive
-            log.exception("symtorch_lab panel: request failed")
-            return P.error("internal", f"{type(exc).__name__}: {exc}", msg_id)
+        return answer(data, lambda request: self.panel.handle(request, self))
 
-    def _dispatch(self, request: P.Request) -> dict:
-        global _selection
-        kind = request["type"]
-        if kind == "list_models":
-            return {"models": [model_info(n, m) for n, m in self.panel.models().items()]}
-        name = request["model"]  # type: ignore[typeddict-item]
-        model = self.panel.resolve(name)
-        source = source_for(model)
-        if kind == "get_tree":
-            self.model = name
-            return dict(module_tree(name, model, source))
-        if kind == "select_module":
-            path = request["path"]  # type: ignore[typeddict-item]
-            if path not in dict(model.named_modules()):
-                raise P.ProtocolError("unknown_module", f"model {name!r} has no module {path!r}")
-            _selection = (name, path)
-            for callback in list(_select_callbacks):
-                callback(name, path)
-            status = source.module_status().get(path, "not_distilled") if source else None
-            return {"model": name, "path": path, "status": status or "not_distilled"}
-        if source is None:
-            raise P.ProtocolError(
-                "not_implemented",
-                f"{kind} needs a Lab session for model {name!r}: run "
-                f"`lab = symtorch_lab.Lab({name}, data)` in the notebook first",
-            )
-        return source.handle(request)
+
+# --- the kernel's panel ---------------------------------------------------------------------
+_current: Panel | None = None
+_registered = False
+
+
+def _user_namespace() -> Mapping[str, Any]:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return {}
+    ip = get_ipython()
+    return ip.user_ns if ip is not None else {}
+
+
+def current() -> Panel:
+    """The kernel's panel (made on first use, looking at IPython's user namespace)."""
+    global _current
+    if _current is None:
+        _current = Panel(_user_namespace)
+    return _current
+
+
+def set_current(panel: Panel | None) -> Panel | None:
+    """Make ``panel`` the kernel's panel (None: a new one on next use); returns the old one.
+
+    For tests and embedders: the documented way to start from an empty panel."""
+    global _current
+    previous, _current = _current, panel
+    return previous
+
+
+def register() -> None:
+    """Register the kernel panel's comm target in the running IPython kernel (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    from comm import get_comm_manager
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None:
+        raise RuntimeError("symtorch_lab.ui.panel.register() must run inside an IPython kernel")
+    panel = current()
+    get_comm_manager().register_target(P.COMM_TARGET, panel.open)
+    ip.events.register("post_execute", panel.after_cell)
+    _registered = True
+
+
+def current_selection() -> tuple[str, str] | None:
+    """The (model name, module path) last clicked in the kernel's panel, or None."""
+    return current().selection

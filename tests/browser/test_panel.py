@@ -17,7 +17,7 @@ big = nn.Sequential(*[
     nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.LayerNorm(4))
     for _ in range(125)])
 print('READY')"""
-SELECTION = "import symtorch_lab.lab_panel as p\nprint('SEL', p.current_selection())"
+SELECTION = "import symtorch_lab.ui.panel as p\nprint('SEL', p.current_selection())"
 PANEL = "#symtorch-lab-panel"
 
 

@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
-from symtorch_lab import lab_panel
-from symtorch_lab import protocol as P
-from symtorch_lab._schema import check
-from symtorch_lab.widgets.lab import Lab
+from symtorch_lab.ui import panel as lab_panel
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.schema import check
+from symtorch_lab.ui.lab import Lab
 from tests.helpers import run_in_fresh_loop
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
@@ -178,13 +178,12 @@ def test_publishing_from_search_threads_happens_on_the_loop_thread(model, X):
     assert_valid(lab)
 
 
-def test_panel_click_selects_and_status_events_reach_the_panel(model, X, monkeypatch):
+def test_panel_click_selects_and_status_events_reach_the_panel(model, X):
     panel = lab_panel.Panel(lambda: {"model": model})
-    monkeypatch.setattr(lab_panel, "_panel", panel)
     sent: list[dict] = []
     session = lab_panel.PanelSession(panel, type("C", (), {"send": lambda _s, m: sent.append(m)})())
     panel.sessions.append(session)
-    lab = Lab(model, X, **QUICK)
+    lab = Lab(model, X, panel=panel, **QUICK)
     assert session.reply(request("get_tree"))["type"] == "response"
     assert session.reply(request("select_module", path="2"))["type"] == "response"
     assert lab.selected_module == "2"
@@ -235,9 +234,10 @@ def test_loaded_lab_with_data_records_again_for_the_parity_plot(distilled, model
 
 
 def test_the_newest_lab_of_a_model_serves_the_panel(model, X):
-    old = Lab(model, X, **QUICK)
-    new = Lab(model, X, **QUICK)
-    assert lab_panel.source_for(model) is new and old is not new
+    panel = lab_panel.Panel(dict)
+    old = Lab(model, X, panel=panel, **QUICK)
+    new = Lab(model, X, panel=panel, **QUICK)
+    assert panel.source_for(model) is new and old is not new
 
 
 def test_updates_stay_coalesced_to_four_per_second_while_the_user_acts(model, X):
@@ -274,7 +274,7 @@ def test_k_controls_travel_in_the_start_distill_settings(X):
 def test_shapes_of_a_dataloader_model_with_tuple_outputs():
     from torch.utils.data import DataLoader, TensorDataset
 
-    from symtorch_lab.widgets._shapes import probe_shapes
+    from symtorch_lab.shapes import probe_shapes
 
     class Attn(nn.Module):
         def __init__(self):

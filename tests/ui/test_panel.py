@@ -7,9 +7,9 @@ import time
 import pytest
 from torch import nn
 
-from symtorch_lab import lab_panel
-from symtorch_lab import protocol as P
-from symtorch_lab._publish import Coalescer
+from symtorch_lab.ui import panel as lab_panel
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.coalescer import Coalescer
 from tests.helpers import run_in_fresh_loop
 
 
@@ -43,9 +43,7 @@ def session(tiny_model):
     panel = lab_panel.Panel(lambda: namespace)
     comm = FakeComm()
     panel.open(comm)
-    yield panel, comm, namespace
-    lab_panel._sources.clear()
-    lab_panel._select_callbacks.clear()
+    return panel, comm, namespace
 
 
 def test_open_sends_the_public_models(session):
@@ -70,12 +68,12 @@ def test_tree_lists_every_module_with_parameter_counts(session):
 
 
 def test_select_module_is_recorded_and_forwarded(session):
-    _, comm, _ = session
+    panel, comm, _ = session
     seen = []
-    lab_panel.on_select(lambda model, path: seen.append((model, path)))
+    panel.on_select(lambda model, path: seen.append((model, path)))
     reply = comm.request(type="select_module", model="model", path="2")
     assert reply["result"] == {"model": "model", "path": "2", "status": "not_distilled"}
-    assert lab_panel.current_selection() == ("model", "2") and seen == [("model", "2")]
+    assert panel.selection == ("model", "2") and seen == [("model", "2")]
 
 
 @pytest.mark.parametrize(
@@ -118,15 +116,15 @@ class Source:
 
 
 def test_an_attached_source_adds_shapes_status_and_handles_engine_requests(session, tiny_model):
-    _, comm, _ = session
+    panel, comm, _ = session
     source = Source(tiny_model)
-    lab_panel.attach(source)
+    panel.attach(source)
     node = comm.request(type="get_tree", model="model")["result"]["nodes"][1]
     assert (node["input_shape"], node["output_shape"], node["status"]) == ([4], [8], "searching")
     reply = comm.request(type="replace", model="model", path="0")
     assert reply["result"]["status"] == "replaced" and source.requests[0]["type"] == "replace"
-    lab_panel.detach(source)
-    assert lab_panel.source_for(tiny_model) is None
+    panel.detach(source)
+    assert panel.source_for(tiny_model) is None
 
 
 def test_new_models_and_changed_trees_are_pushed_after_a_cell(session):

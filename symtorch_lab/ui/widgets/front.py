@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 import traitlets
 
-from symtorch_lab import protocol as P
-from symtorch_lab._schema import ProtocolError, check
-from symtorch_lab.widgets._base import StlWidget
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.schema import ProtocolError, check
+from symtorch_lab.ui.widgets.esm_loader import StlWidget
 
 
 class FrontWidget(StlWidget):
-    """Scatter of :class:`~symtorch_lab.protocol.FrontPoint` s; clicking one sets ``selected``.
+    """Scatter of :class:`~symtorch_lab.ui.protocol.FrontPoint` s; clicking one sets ``selected``.
 
     Parameters
     ----------
