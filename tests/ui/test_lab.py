@@ -12,8 +12,8 @@ from torch import nn
 import symtorch_lab as stl
 from symtorch_lab.ui import panel as lab_panel
 from symtorch_lab.ui import protocol as P
-from symtorch_lab.ui.schema import check
 from symtorch_lab.ui.lab import Lab
+from symtorch_lab.ui.schema import check
 from tests.helpers import run_in_fresh_loop
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
