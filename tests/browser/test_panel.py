@@ -5,8 +5,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import write_notebook
-from tests.ui.lab import activate_notebook, open_notebook, output, run_all, run_cell, wait_idle
+from tests.browser.conftest import write_notebook
+from tests.browser.lab import activate_notebook, open_notebook, output, run_all, run_cell, wait_idle
 
 pytestmark = pytest.mark.ui
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
-from symtorch_lab.ui import panel as lab_panel
+from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.lab import Lab
 from symtorch_lab.ui.schema import check
@@ -65,7 +65,7 @@ def test_lab_is_exported_lazily_and_shapes_come_from_one_pass(model, X):
     assert shapes["0"] == ([2], [2]) and shapes["2"] == ([2], [1]) and shapes[""] == ([2], [1])
     assert lab.module_status() == {}
     assert lab.session.distiller_params["validation_fraction"] == 0.2
-    tree = lab_panel.module_tree("model", model, lab)
+    tree = panels.module_tree("model", model, lab)
     check(tree, P.ModuleTree, "tree")
     assert_valid(lab)
 
@@ -179,9 +179,9 @@ def test_publishing_from_search_threads_happens_on_the_loop_thread(model, X):
 
 
 def test_panel_click_selects_and_status_events_reach_the_panel(model, X):
-    panel = lab_panel.Panel(lambda: {"model": model})
+    panel = panels.Panel(lambda: {"model": model})
     sent: list[dict] = []
-    session = lab_panel.PanelSession(panel, type("C", (), {"send": lambda _s, m: sent.append(m)})())
+    session = panels.PanelSession(panel, type("C", (), {"send": lambda _s, m: sent.append(m)})())
     panel.sessions.append(session)
     lab = Lab(model, X, panel=panel, **QUICK)
     assert session.reply(request("get_tree"))["type"] == "response"
@@ -234,7 +234,7 @@ def test_loaded_lab_with_data_records_again_for_the_parity_plot(distilled, model
 
 
 def test_the_newest_lab_of_a_model_serves_the_panel(model, X):
-    panel = lab_panel.Panel(dict)
+    panel = panels.Panel(dict)
     old = Lab(model, X, panel=panel, **QUICK)
     new = Lab(model, X, panel=panel, **QUICK)
     assert panel.source_for(model) is new and old is not new
@@ -269,26 +269,6 @@ def test_k_controls_travel_in_the_start_distill_settings(X):
     job = wait_done(lab, "2")
     assert job.in_projection is None and job.out_projection.n_components == 2
     assert sorted(job.fronts) == [0, 1] and {p["dim"] for p in lab.widget.points} == {0, 1}
-
-
-def test_shapes_of_a_dataloader_model_with_tuple_outputs():
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from symtorch_lab.shapes import probe_shapes
-
-    class Attn(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
-            self.out = nn.Linear(8, 3)
-
-        def forward(self, x):
-            return self.out(self.attn(x, x, x)[0])
-
-    data = DataLoader(TensorDataset(torch.randn(20, 5, 8)), batch_size=4)
-    shapes = probe_shapes(Attn(), data)
-    assert shapes["attn"] == ([5, 8], [5, 8]) and shapes["out"] == ([5, 8], [5, 3])
-    assert probe_shapes(Attn(), None) == {}
 
 
 def test_compare_records_come_back_with_a_loaded_lab(distilled, model, X, tmp_path):

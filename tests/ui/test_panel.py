@@ -7,7 +7,7 @@ import time
 import pytest
 from torch import nn
 
-from symtorch_lab.ui import panel as lab_panel
+from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.coalescer import Coalescer
 from tests.helpers import run_in_fresh_loop
@@ -40,7 +40,7 @@ def tiny_model():
 @pytest.fixture
 def session(tiny_model):
     namespace = {"model": tiny_model, "_hidden": nn.Linear(1, 1), "x": 3}
-    panel = lab_panel.Panel(lambda: namespace)
+    panel = panels.Panel(lambda: namespace)
     comm = FakeComm()
     panel.open(comm)
     return panel, comm, namespace
@@ -155,7 +155,7 @@ def test_tree_of_a_model_with_hundreds_of_modules_lists_them_all():
             for _ in range(125)
         ]
     )
-    tree = lab_panel.module_tree("big", model)
+    tree = panels.module_tree("big", model)
     assert len(tree["nodes"]) == 626
 
 
