@@ -89,3 +89,13 @@ def test_the_engine_imports_no_ui_package():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_synced_traits_are_the_front_state_fields():
+    from symtorch_lab.ui.schema import fields
+    from symtorch_lab.ui.widgets.esm_loader import StlWidget
+
+    own = set(FrontWidget.class_traits(sync=True)) - set(StlWidget.class_traits(sync=True))
+    assert own == set(fields(P.FrontState)[0])
+    widget = FrontWidget()
+    assert widget.state() == {"points": [], "selected": None, "title": ""}
