@@ -36,10 +36,8 @@ def request(kind, msg_id="r1", **payload):
 
 def wait_done(lab, path, timeout=30.0):
     job = lab.session.jobs[path]
-    job.handle.wait(timeout)
-    deadline = time.monotonic() + 5
-    while (job.live or not job.fronts) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    job.handle.wait(timeout)  # the fronts are filed before the search thread ends
+    assert job.fronts and not job.live
     lab._publish()
     return job
 
