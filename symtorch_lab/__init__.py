@@ -2,7 +2,7 @@
 
 Record what a submodule computes, run symbolic regression on it, pick an expression from the
 Pareto front, and replace the module by that expression. The engine (this package minus
-``widgets``) runs without any UI installed. Names are loaded lazily so that
+``ui``) runs without any UI installed. Names are loaded lazily so that
 ``import symtorch_lab`` stays cheap and a broken optional piece cannot break the rest.
 """
 
@@ -27,7 +27,7 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "session",
-    "Lab": "widgets.lab",  # the only UI name: imported (with anywidget) on first use
+    "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
 }
 _SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
 

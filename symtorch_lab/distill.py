@@ -10,6 +10,7 @@ background thread so a notebook kernel stays responsive. Backends only search.
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +25,8 @@ from .expression import Expression
 from .front import Candidate, ParetoFront
 from .operators import validate_operators
 from .polish import polish
+
+log = logging.getLogger(__name__)
 
 # A callback gets a DistillProgress each generation; returning True stops the search.
 Callback = Callable[["DistillProgress"], "bool | None"]
@@ -263,13 +266,17 @@ def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
 
 
 class SearchHandle:
-    """A search running in a background thread: ``stop()``, ``wait()``, ``done``, ``error``."""
+    """A search running in a background thread: ``stop()``, ``wait()``, ``done``, ``error``,
+    and ``add_done_callback(fn)`` (like pyoperon's ``on_fit_end``)."""
 
     def __init__(self, distiller: Distiller):
         self.distiller = distiller
         self.error: BaseException | None = None
         self.started_at = time.monotonic()
         self._thread: threading.Thread | None = None
+        self._done = False
+        self._callbacks: list[Callable[[SearchHandle], None]] = []
+        self._lock = threading.Lock()
 
     def _start(self, fn) -> None:
         def run():
@@ -277,13 +284,39 @@ class SearchHandle:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - surfaced by wait()
                 self.error = exc
+            finally:
+                with self._lock:
+                    self._done = True
+                    callbacks, self._callbacks = self._callbacks, []
+                for callback in callbacks:
+                    self._call(callback)
 
         self._thread = threading.Thread(target=run, name="symtorch-lab-search", daemon=True)
         self._thread.start()
 
+    def add_done_callback(self, fn: Callable[[SearchHandle], None]) -> None:
+        """Call ``fn(handle)`` when the search has ended and its results are filed.
+
+        It runs in the search thread (after ``fn`` passed to the search has returned or
+        raised), or at once in the calling thread if the search is already done. An exception
+        in ``fn`` is logged, never raised into the search.
+        """
+        with self._lock:
+            if not self._done:
+                self._callbacks.append(fn)
+                return
+        self._call(fn)
+
+    def _call(self, fn: Callable[[SearchHandle], None]) -> None:
+        try:
+            fn(self)
+        except Exception:  # noqa: BLE001 - a broken listener must not break the search
+            log.exception("symtorch_lab: a search done-callback failed")
+
     @property
     def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
+        """True once the search has ended and its results are filed (before done-callbacks)."""
+        return self._done
 
     def stop(self) -> None:
         self.distiller.stop()

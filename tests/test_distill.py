@@ -158,3 +158,20 @@ def test_maxsize_bounds_the_complexity_of_every_candidate(product_data):
     d = quick(maxsize=7, niterations=10, callbacks=[lambda e: seen.append(e.front)]).fit(X, y)
     assert max(c.complexity for c in d.fronts_[0]) <= 7
     assert all(c.complexity <= 7 for f in seen if f is not None for c in f)
+
+
+def test_done_callbacks_run_in_the_search_thread_after_the_fronts_are_filed(product_data):
+    import threading
+
+    X, y = product_data
+    d = quick(niterations=3)
+    seen = []
+    handle = d.fit_async(X, y)
+    handle.add_done_callback(
+        lambda h: seen.append((h, threading.current_thread().name, h.done, sorted(d.fronts_)))
+    )
+    handle.add_done_callback(lambda h: 1 / 0)  # a broken listener is logged, not raised
+    handle.wait(timeout=30)
+    assert seen == [(handle, "symtorch-lab-search", True, [0])]
+    handle.add_done_callback(lambda h: seen.append("late"))  # already done: called at once
+    assert seen[-1] == "late"

@@ -183,3 +183,68 @@ def test_comparisons_are_saved_and_loaded(session, X, model, tmp_path):
     session.save(path)
     loaded = stl.Session.load(path, nn.Sequential(nn.Linear(2, 2), nn.Tanh()))
     assert loaded.comparisons == json.loads(json.dumps(session.comparisons))
+
+
+def test_a_stop_flag_per_job_until_its_search_ends(model, X):
+    s = stl.Session(model, X, **{**QUICK, "niterations": 1_000_000})
+    ended = []
+    job = s.distill("0", background=True)
+    job.handle.add_done_callback(lambda h: ended.append(job.status))
+    assert job.status == "searching" and not job.stopping
+    deadline = time.monotonic() + 30
+    while not job.progress and time.monotonic() < deadline:  # a stop before fit starts is
+        time.sleep(0.01)  # issue 6 §3.4, not what this test is about
+    s.stop("0")
+    assert job.stopping
+    job.handle.wait(30)
+    assert ended == ["distilled"] and not job.stopping and job.fronts
+
+
+def test_parity_and_heldout_rows_come_from_the_job(model, X):
+    s = stl.Session(model, X, **QUICK)
+    job = s.distill("0")
+    cand = job.fronts[1].selected
+    net, pred = job.parity(1, cand.expression, max_rows=50)
+    assert net.shape == pred.shape == (50,)
+    np.testing.assert_allclose(net, pred, atol=1e-4)  # 0.5*x0 + x1 - 1 is found exactly
+    score, rows = job.heldout(1, cand)
+    assert rows == "all_rows" and score == pytest.approx(np.mean((pred - net) ** 2), abs=1e-8)
+    held = stl.Session(model, X, **QUICK, validation_fraction=0.25).distill("0")
+    score, rows = held.heldout(0, held.fronts[0].selected)
+    assert rows == "validation" and score == held.fronts[0].selected.metrics["val_loss"]
+
+
+def test_a_loaded_job_is_recorded_again_with_its_fronts_kept(session, model, X, tmp_path):
+    session.replace("0")
+    session.save(tmp_path / "s.json")
+    session.restore("0")
+    loaded = stl.Session.load(tmp_path / "s.json", model, X, **QUICK)
+    fronts = loaded.jobs["0"].fronts
+    assert (
+        loaded.jobs["0"].recording is None
+        and loaded.jobs["0"].heldout(0, fronts[0].selected)[1] == "none"
+    )
+    job = loaded.ensure_recording("0")
+    assert job.recording is not None and job.fronts is fronts
+    assert job.recording.X.shape == (400, 2) and job.status == "replaced"
+
+
+def test_compare_defaults_to_the_network_outputs_and_the_distilled_modules(session, model, X):
+    with pytest.raises(RuntimeError, match="nothing to compare"):
+        stl.Session(model, X).compare()
+    out = session.original_outputs(X)
+    with torch.no_grad():
+        assert torch.equal(out, model(X))
+    result = session.compare(repeats=1, warmup=0)
+    assert result.metric == "mse" and result.before == 0.0 and result.after < 1e-6
+    assert session.comparisons[-1]["paths"] == ["0"] == session.comparable_paths()
+
+
+def test_auto_k_projects_only_wide_layers(X):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 12), nn.Tanh(), nn.Linear(12, 10))
+    s = stl.Session(model, X, **{**QUICK, "niterations": 1})
+    job = s.distill("2", k_in="auto", k_out="auto")
+    assert job.in_projection.n_components == 8 and job.out_projection.n_components == 8
+    job = s.distill("0", k_in="auto", k_out=0)
+    assert job.in_projection is None and job.out_projection is None

@@ -9,7 +9,7 @@ import * as P from '../protocol';
 
 /** Silent, history-free code that registers the kernel side of the panel. */
 const REGISTER =
-  'import symtorch_lab.lab_panel as _stl_panel\n_stl_panel.register()\ndel _stl_panel';
+  'import symtorch_lab.ui.panel as _stl_panel\n_stl_panel.register()\ndel _stl_panel';
 
 /** Payload of a request: everything but the envelope fields. */
 export type Payload<K extends P.RequestType> = Omit<

@@ -1,4 +1,4 @@
-"""Structural checks of JSON values against the ``TypedDict`` s in :mod:`symtorch_lab.protocol`.
+"""Structural checks of JSON values against the ``TypedDict`` s in :mod:`symtorch_lab.ui.protocol`.
 
 Why: messages from the browser are untrusted input. Checking them against the same type
 annotations that generate the TypeScript types keeps one definition of each shape, with no
@@ -91,7 +91,7 @@ def check(value: object, tp: Any, where: str) -> None:
     elif is_typeddict(tp):
         _check_typeddict(value, tp, where)
     else:
-        raise TypeError(f"{where}: schema type {tp!r} is not supported by symtorch_lab._schema")
+        raise TypeError(f"{where}: schema type {tp!r} is not supported by symtorch_lab.ui.schema")
 
 
 def _check_union(value: object, options: tuple[Any, ...], where: str) -> None:

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.lab import (
+from tests.browser.lab import (
     NOTEBOOK,
     click_plot_point,
     open_notebook,

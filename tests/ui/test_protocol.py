@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symtorch_lab import protocol as P
-from symtorch_lab._protocol_ts import generate, main
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.protocol_ts import generate, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 VALID = [
     {"type": "list_models"},
@@ -153,11 +153,14 @@ def test_response_checks_the_result_shape():
 
 
 def test_events_and_errors_have_the_envelope():
-    point = {"dim": 0, "complexity": 3, "loss": 0.5, "id": "e1", "text": "x0 + 1", "latex": "x_0"}
-    front = P.event("front", model="m", path="0", points=[point])
-    assert front["v"] == P.PROTOCOL_VERSION and front["points"] == [point]
+    status = {"model": "m", "path": "0", "state": "running", "generation": 3, "elapsed": 1.5,
+              "n_candidates": 4, "message": ""}  # fmt: skip
+    event = P.event("status", status=status)
+    assert event["v"] == P.PROTOCOL_VERSION and event["status"] == status
     with pytest.raises(P.ProtocolError, match="finite"):
-        P.event("front", model="m", path="0", points=[{**point, "loss": float("inf")}])
+        P.event("status", status={**status, "elapsed": float("inf")})
+    with pytest.raises(ValueError, match="unknown event type"):
+        P.event("front", model="m", path="0", points=[])  # FrontEvent was never sent: removed
     with pytest.raises(ValueError, match="unknown event type"):
         P.event("nope")
     assert P.error("internal", "boom", "r9") == {

@@ -5,8 +5,8 @@ traits plus custom messages) both talk to the kernel. Both ends must agree on th
 are written down once, here, as ``TypedDict`` s (the wire format is JSON objects). The TypeScript
 types in ``js/src/protocol.ts`` are generated from this module::
 
-    python -m symtorch_lab.protocol --ts js/src/protocol.ts      # write
-    python -m symtorch_lab.protocol --check js/src/protocol.ts   # CI: fail if stale
+    python -m symtorch_lab.ui.protocol_ts --ts js/src/protocol.ts      # write
+    python -m symtorch_lab.ui.protocol_ts --check js/src/protocol.ts   # CI: fail if stale
 
 Conventions
 -----------
@@ -23,7 +23,7 @@ This module imports no UI package.
 
 from typing import Any, Literal, NotRequired, TypedDict, get_args
 
-from symtorch_lab._schema import ProtocolError, check, fields
+from symtorch_lab.ui.schema import ProtocolError, check, fields
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -401,19 +401,9 @@ class StatusEvent(TypedDict):
     status: SearchStatus
 
 
-class FrontEvent(TypedDict):
-    """The current Pareto front of one module (a snapshot, not a delta)."""
-
-    v: int
-    type: Literal["front"]
-    model: str
-    path: str
-    points: list[FrontPoint]
-
-
-KernelEvent = ModelsEvent | TreeEvent | StatusEvent | FrontEvent
+KernelEvent = ModelsEvent | TreeEvent | StatusEvent
 _EVENTS = _by_type(KernelEvent)
-ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent | FrontEvent
+ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent
 
 
 # --------------------------------------------------------------------------- functions
@@ -471,15 +461,9 @@ def error(code: ErrorCode, message: str, msg_id: str = "") -> ErrorResponse:
 
 
 def event(kind: str, **payload: object) -> KernelEvent:
-    """Build an event of type ``kind`` (``models``, ``tree``, ``status``, ``front``), checked."""
+    """Build an event of type ``kind`` (``models``, ``tree``, ``status``), checked."""
     if kind not in _EVENTS:
         raise ValueError(f"unknown event type {kind!r}; valid: {sorted(_EVENTS)}")
     msg = {"v": PROTOCOL_VERSION, "type": kind, **payload}
     check(msg, _EVENTS[kind], f"{kind} event")
     return msg  # type: ignore[return-value]
-
-
-if __name__ == "__main__":
-    from symtorch_lab._protocol_ts import main
-
-    raise SystemExit(main())

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
-from symtorch_lab import protocol as P
 from symtorch_lab.front import Candidate, ParetoFront
 from symtorch_lab.session import LayerJob
+from symtorch_lab.ui import protocol as P
 
 MAX_PARITY_ROWS = 2000
 
@@ -71,7 +70,7 @@ def picks(job: LayerJob | None) -> dict[str, str]:
     return {str(d): f.selected.id for d, f in sorted(fronts.items())}
 
 
-def search_status(model: str, job: LayerJob | None, stopping: bool) -> P.SearchStatus | None:
+def search_status(model: str, job: LayerJob | None) -> P.SearchStatus | None:
     """Where the search on ``job`` stands, as a protocol ``SearchStatus``."""
     if job is None:
         return None
@@ -81,7 +80,7 @@ def search_status(model: str, job: LayerJob | None, stopping: bool) -> P.SearchS
     if "error" in progress:
         state, message = "error", str(progress["error"])
     elif status == "searching":
-        state = "stopping" if stopping else "running"
+        state = "stopping" if job.stopping else "running"
         message = f"dim {progress.get('dim', 0)} ({len(job.fronts)}/{n_dims} dims done)"
     elif job.fronts:
         stopped = job.distiller is not None and getattr(job.distiller, "stopped_", False)
@@ -100,19 +99,6 @@ def search_status(model: str, job: LayerJob | None, stopping: bool) -> P.SearchS
     }
 
 
-def search_rows(job: LayerJob) -> tuple[np.ndarray, np.ndarray] | None:
-    """The (X, Y) the search saw: the recording, through the job's PCA projections."""
-    rec = job.recording
-    if rec is None:
-        return None
-    X, Y = rec.X, rec.Y
-    if job.in_projection is not None:
-        X = np.asarray(job.in_projection.transform(torch.as_tensor(X)), dtype=float)
-    if job.out_projection is not None:
-        Y = np.asarray(job.out_projection.transform(torch.as_tensor(Y)), dtype=float)
-    return X, Y
-
-
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(float(value)) else None
 
@@ -122,26 +108,23 @@ def detail(
 ) -> tuple[P.CandidateDetail, bytes]:
     """The clicked candidate's detail and its parity rows (float32 net, then expression).
 
-    The held-out score is the engine's ``val_loss`` when the Distiller held rows out
-    (``validation_fraction`` > 0); otherwise the MSE on all recorded rows, labelled as such.
+    The held-out score is the engine's (``LayerJob.heldout``): the Distiller's ``val_loss``
+    when it held rows out (``validation_fraction`` > 0), otherwise the MSE on all recorded
+    rows, labelled as such.
     """
-    rows = search_rows(job)
-    parity, n, score = b"", 0, None
-    if "val_loss" in cand.metrics:
-        score = _finite(cand.metrics["val_loss"])
-        label = f"held-out MSE (validation_fraction={validation_fraction:g}, unseen by the search)"
-    elif rows is None:
-        label = "held-out MSE: not available (no recording in this session)"
-    else:
-        label = "MSE on all recorded rows (search rows included; validation_fraction=0)"
-    if rows is not None:
-        X, Y = rows
-        net, pred = Y[:, dim], cand.expression.numpy(X)
-        if "val_loss" not in cand.metrics:
-            score = _finite(np.mean((pred - net) ** 2))
-        keep = np.linspace(0, len(net) - 1, min(len(net), MAX_PARITY_ROWS)).astype(int)
-        n = len(keep)
-        parity = np.concatenate([net[keep], pred[keep]]).astype(np.float32).tobytes()
+    score, rows = job.heldout(dim, cand)
+    label = {
+        "validation": f"held-out MSE (validation_fraction={validation_fraction:g}, "
+        "unseen by the search)",
+        "all_rows": "MSE on all recorded rows (search rows included; validation_fraction=0)",
+        "none": "held-out MSE: not available (no recording in this session)",
+    }[rows]
+    parity_rows = job.parity(dim, cand.expression, MAX_PARITY_ROWS)
+    parity, n = b"", 0
+    if parity_rows is not None:
+        net, pred = parity_rows
+        n = len(net)
+        parity = np.concatenate([net, pred]).astype(np.float32).tobytes()
     text, latex = cache.text_latex(cand)
     picked = dim in job.fronts and job.fronts[dim].selected.id == cand.id
     out: P.CandidateDetail = {
@@ -152,7 +135,7 @@ def detail(
         "text": text,
         "latex": latex,
         "loss": _finite(cand.loss) or 0.0,
-        "heldout": score,
+        "heldout": None if score is None else _finite(score),
         "heldout_label": label,
         "picked": picked,
         "n_parity": n,
@@ -171,19 +154,20 @@ def find_candidate(fronts: Mapping[int, ParetoFront], cand_id: str, dim: int | N
     return None
 
 
-def compare_record(result: Any, paths: list[str]) -> P.CompareRecord:
-    """A comparison (``benchmark.Comparison``) as a protocol record."""
+def compare_record(entry: Mapping[str, Any]) -> P.CompareRecord:
+    """One of ``Session.comparisons`` (``Comparison.to_dict()`` plus ``paths``) as a record."""
 
     def finite(x: float | None) -> float:  # None: a NaN/inf saved as null in a session file
         return 0.0 if x is None else (_finite(x) or 0.0)
 
+    paths = [str(p) for p in entry.get("paths", [])]
     return {
         "label": " + ".join(paths) or "(none)",
-        "paths": list(paths),
-        "metric": str(result.metric),
-        "before": finite(result.before),
-        "after": finite(result.after),
-        "throughput_before": finite(result.throughput_before),
-        "throughput_after": finite(result.throughput_after),
-        "unit": str(result.unit),
+        "paths": paths,
+        "metric": str(entry["metric"]),
+        "before": finite(entry["before"]),
+        "after": finite(entry["after"]),
+        "throughput_before": finite(entry["throughput_before"]),
+        "throughput_after": finite(entry["throughput_after"]),
+        "unit": str(entry["unit"]),
     }

@@ -7,13 +7,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import write_notebook
-from tests.ui.lab import open_notebook, output, run_all, run_cell
+from tests.browser.conftest import write_notebook
+from tests.browser.lab import open_notebook, output, run_all, run_cell
 
 pytestmark = pytest.mark.ui
 
 WIDGET = """\
-from symtorch_lab.widgets import FrontWidget
+from symtorch_lab.ui.widgets import FrontWidget
 points = [dict(dim=0, complexity=c, loss=10.0 ** -i, id=f"e{c}", text=f"expr {c}", latex="x")
           for i, c in enumerate([1, 3, 5, 7, 9])]
 w = FrontWidget(points, title="front")
@@ -45,7 +45,7 @@ def test_clicking_a_point_sets_selected_in_python(lab_server, page, artifacts):
 
 TEN = """\
 from IPython.display import display
-from symtorch_lab.widgets import FrontWidget
+from symtorch_lab.ui.widgets import FrontWidget
 for k in range(10):
     display(FrontWidget([dict(dim=d, complexity=c, loss=(k + 1) * 10.0 ** -c, id=f"e{d}_{c}",
                               text=f"expr {c}", latex="x") for d in range(2) for c in range(1, 9)],

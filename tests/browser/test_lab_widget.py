@@ -8,8 +8,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import write_notebook
-from tests.ui.lab import open_notebook, output, run_all, run_cell
+from tests.browser.conftest import write_notebook
+from tests.browser.lab import open_notebook, output, run_all, run_cell
 
 pytestmark = pytest.mark.ui
 

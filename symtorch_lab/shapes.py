@@ -1,7 +1,8 @@
 """Input/output shapes of every submodule, from one forward pass on the first batch.
 
-Why: the panel's module tree shows what each layer maps (``(8,)→(2,)``) before anything is
-distilled, so the user can choose a layer. Recording every module's rows would be wasteful;
+Why: the panel's module tree (via the ``Lab``) shows what each layer maps (``(8,)→(2,)``)
+before anything is distilled, so the user can choose a layer. It runs the model, so it is
+engine code, not UI. Recording every module's rows would be wasteful;
 one forward pass with exact, owned hooks (:class:`~symtorch_lab.hooks.HookSet`) on a small
 first batch is enough. Shapes are the trailing shapes of one call (the batch dim dropped).
 """

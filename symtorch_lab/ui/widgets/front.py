@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 import traitlets
 
-from symtorch_lab import protocol as P
-from symtorch_lab._schema import ProtocolError, check
-from symtorch_lab.widgets._base import StlWidget
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.schema import ProtocolError, check
+from symtorch_lab.ui.widgets.esm_loader import StlWidget
+from symtorch_lab.ui.widgets.traits import state_of, synced_traits
 
 
 class FrontWidget(StlWidget):
-    """Scatter of :class:`~symtorch_lab.protocol.FrontPoint` s; clicking one sets ``selected``.
+    """Scatter of :class:`~symtorch_lab.ui.protocol.FrontPoint` s; clicking one sets ``selected``.
 
     Parameters
     ----------
@@ -29,9 +30,8 @@ class FrontWidget(StlWidget):
     """
 
     _stl_kind = traitlets.Unicode("front").tag(sync=True)
-    points = traitlets.List(traitlets.Dict()).tag(sync=True)
-    selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
+    # points, selected, title: one trait per FrontState field, generated from the protocol
+    locals().update(synced_traits(P.FrontState))
 
     def __init__(self, points: Sequence[P.FrontPoint] = (), **kwargs: object) -> None:
         super().__init__(points=list(points), **kwargs)
@@ -47,4 +47,4 @@ class FrontWidget(StlWidget):
 
     def state(self) -> P.FrontState:
         """The synced state, as the protocol's ``FrontState``."""
-        return {"points": list(self.points), "selected": self.selected, "title": self.title}
+        return state_of(self, P.FrontState)  # type: ignore[return-value]

@@ -6,9 +6,9 @@ import sys
 import pytest
 import traitlets
 
-from symtorch_lab import protocol as P
-from symtorch_lab._schema import check
-from symtorch_lab.widgets import FrontWidget, _base, esm_mode, set_esm_mode
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.schema import check
+from symtorch_lab.ui.widgets import FrontWidget, esm_loader, esm_mode, set_esm_mode
 
 POINTS = [
     {
@@ -59,7 +59,7 @@ def test_loader_esm_is_small_and_points_at_the_extension_bundle():
     assert "jupyter-config-data" in widget._esm
 
 
-@pytest.mark.skipif(not _base.BUNDLE.exists(), reason="JS not built")
+@pytest.mark.skipif(not esm_loader.BUNDLE.exists(), reason="JS not built")
 def test_inline_mode_sends_the_whole_bundle(monkeypatch):
     monkeypatch.setenv("VSCODE_PID", "1")
     assert esm_mode() == "inline"
@@ -80,7 +80,7 @@ def test_the_engine_imports_no_ui_package():
         "root = pathlib.Path(symtorch_lab.__file__).parent\n"
         "for f in sorted(root.rglob('*.py')):\n"
         "    parts = f.relative_to(root.parent).with_suffix('').parts\n"
-        "    if parts[1] in ('widgets', '__main__'):\n"
+        "    if parts[1] in ('ui', '__main__'):\n"
         "        continue\n"
         "    importlib.import_module('.'.join(p for p in parts if p != '__init__'))\n"
         "bad = sorted(n for n in ('anywidget', 'ipywidgets', 'jupyterlab', 'comm', 'IPython')\n"
@@ -89,3 +89,13 @@ def test_the_engine_imports_no_ui_package():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_synced_traits_are_the_front_state_fields():
+    from symtorch_lab.ui.schema import fields
+    from symtorch_lab.ui.widgets.esm_loader import StlWidget
+
+    own = set(FrontWidget.class_traits(sync=True)) - set(StlWidget.class_traits(sync=True))
+    assert own == set(fields(P.FrontState)[0])
+    widget = FrontWidget()
+    assert widget.state() == {"points": [], "selected": None, "title": ""}

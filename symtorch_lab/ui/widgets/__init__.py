@@ -1,10 +1,10 @@
 """Notebook widgets: anywidget views over engine objects (no maths here).
 
 All widgets share one front-end bundle (``symtorch_lab/static/widgets.js``, plotly.js inside),
-served once per page by the JupyterLab extension; see :mod:`symtorch_lab.widgets._base`.
+served once per page by the JupyterLab extension; see :mod:`symtorch_lab.ui.widgets.esm_loader`.
 """
 
-from symtorch_lab.widgets._base import StlWidget, esm_mode, set_esm_mode
-from symtorch_lab.widgets.front import FrontWidget
+from symtorch_lab.ui.widgets.esm_loader import StlWidget, esm_mode, set_esm_mode
+from symtorch_lab.ui.widgets.front import FrontWidget
 
 __all__ = ["FrontWidget", "StlWidget", "esm_mode", "set_esm_mode"]

@@ -1,4 +1,4 @@
-"""Generate ``js/src/protocol.ts`` from :mod:`symtorch_lab.protocol`.
+"""Generate ``js/src/protocol.ts`` from :mod:`symtorch_lab.ui.protocol`.
 
 Why: the browser code must use exactly the shapes the kernel checks. Generating the TypeScript
 from the Python definitions (and diffing in CI) keeps the two from drifting apart.
@@ -13,14 +13,14 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, is_typeddict
 
-from symtorch_lab import protocol
-from symtorch_lab._schema import fields
+from symtorch_lab.ui import protocol
+from symtorch_lab.ui.schema import fields
 
 _ALIASED = (Literal, Union, types.UnionType)
 WIDTH = 100  # prettier's printWidth in package.json
 HEADER = """\
-// Generated from symtorch_lab/protocol.py by
-//   python -m symtorch_lab.protocol --ts js/src/protocol.ts
+// Generated from symtorch_lab/ui/protocol.py by
+//   python -m symtorch_lab.ui.protocol_ts --ts js/src/protocol.ts
 // Do not edit by hand: CI regenerates this file and fails if it differs.
 """
 
@@ -120,7 +120,9 @@ def generate() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--ts PATH`` writes the file; ``--check PATH`` exits 1 if it is stale."""
-    parser = argparse.ArgumentParser(prog="python -m symtorch_lab.protocol", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m symtorch_lab.ui.protocol_ts", description=__doc__
+    )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--ts", type=Path, help="write the TypeScript types to this file")
     group.add_argument("--check", type=Path, help="fail if this file differs from the output")
@@ -137,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.stderr.writelines(diff)
     sys.stderr.write(
-        f"\n{args.check} is stale: run python -m symtorch_lab.protocol --ts {args.check}\n"
+        f"\n{args.check} is stale: run python -m symtorch_lab.ui.protocol_ts --ts {args.check}\n"
     )
     return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,7 +19,7 @@ from typing import Literal
 import anywidget
 import traitlets
 
-BUNDLE = Path(__file__).resolve().parent.parent / "static" / "widgets.js"
+BUNDLE = Path(__file__).resolve().parents[2] / "static" / "widgets.js"
 EXTENSION = "symtorch-lab"
 EsmMode = Literal["loader", "inline"]
 _mode: EsmMode | None = None
@@ -42,7 +42,7 @@ export default {
     } catch (error) {
       bundle = null;
       props.el.textContent = "symtorch_lab could not load its widget bundle (" + error +
-        "). Without the JupyterLab extension call symtorch_lab.widgets.set_esm_mode('inline').";
+        "). Without the JupyterLab extension call symtorch_lab.ui.widgets.set_esm_mode('inline').";
       return;
     }
     return mod.default.render(props);

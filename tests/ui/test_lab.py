@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
-from symtorch_lab import lab_panel
-from symtorch_lab import protocol as P
-from symtorch_lab._schema import check
-from symtorch_lab.widgets.lab import Lab
+from symtorch_lab.ui import panel as panels
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.lab import Lab
+from symtorch_lab.ui.schema import check
 from tests.helpers import run_in_fresh_loop
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
@@ -36,10 +36,8 @@ def request(kind, msg_id="r1", **payload):
 
 def wait_done(lab, path, timeout=30.0):
     job = lab.session.jobs[path]
-    job.handle.wait(timeout)
-    deadline = time.monotonic() + 5
-    while (job.live or not job.fronts) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    job.handle.wait(timeout)  # the fronts are filed before the search thread ends
+    assert job.fronts and not job.live
     lab._publish()
     return job
 
@@ -65,7 +63,7 @@ def test_lab_is_exported_lazily_and_shapes_come_from_one_pass(model, X):
     assert shapes["0"] == ([2], [2]) and shapes["2"] == ([2], [1]) and shapes[""] == ([2], [1])
     assert lab.module_status() == {}
     assert lab.session.distiller_params["validation_fraction"] == 0.2
-    tree = lab_panel.module_tree("model", model, lab)
+    tree = panels.module_tree("model", model, lab)
     check(tree, P.ModuleTree, "tree")
     assert_valid(lab)
 
@@ -178,13 +176,12 @@ def test_publishing_from_search_threads_happens_on_the_loop_thread(model, X):
     assert_valid(lab)
 
 
-def test_panel_click_selects_and_status_events_reach_the_panel(model, X, monkeypatch):
-    panel = lab_panel.Panel(lambda: {"model": model})
-    monkeypatch.setattr(lab_panel, "_panel", panel)
+def test_panel_click_selects_and_status_events_reach_the_panel(model, X):
+    panel = panels.Panel(lambda: {"model": model})
     sent: list[dict] = []
-    session = lab_panel.PanelSession(panel, type("C", (), {"send": lambda _s, m: sent.append(m)})())
+    session = panels.PanelSession(panel, type("C", (), {"send": lambda _s, m: sent.append(m)})())
     panel.sessions.append(session)
-    lab = Lab(model, X, **QUICK)
+    lab = Lab(model, X, panel=panel, **QUICK)
     assert session.reply(request("get_tree"))["type"] == "response"
     assert session.reply(request("select_module", path="2"))["type"] == "response"
     assert lab.selected_module == "2"
@@ -235,9 +232,10 @@ def test_loaded_lab_with_data_records_again_for_the_parity_plot(distilled, model
 
 
 def test_the_newest_lab_of_a_model_serves_the_panel(model, X):
-    old = Lab(model, X, **QUICK)
-    new = Lab(model, X, **QUICK)
-    assert lab_panel.source_for(model) is new and old is not new
+    panel = panels.Panel(dict)
+    old = Lab(model, X, panel=panel, **QUICK)
+    new = Lab(model, X, panel=panel, **QUICK)
+    assert panel.source_for(model) is new and old is not new
 
 
 def test_updates_stay_coalesced_to_four_per_second_while_the_user_acts(model, X):
@@ -269,26 +267,6 @@ def test_k_controls_travel_in_the_start_distill_settings(X):
     job = wait_done(lab, "2")
     assert job.in_projection is None and job.out_projection.n_components == 2
     assert sorted(job.fronts) == [0, 1] and {p["dim"] for p in lab.widget.points} == {0, 1}
-
-
-def test_shapes_of_a_dataloader_model_with_tuple_outputs():
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from symtorch_lab.widgets._shapes import probe_shapes
-
-    class Attn(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
-            self.out = nn.Linear(8, 3)
-
-        def forward(self, x):
-            return self.out(self.attn(x, x, x)[0])
-
-    data = DataLoader(TensorDataset(torch.randn(20, 5, 8)), batch_size=4)
-    shapes = probe_shapes(Attn(), data)
-    assert shapes["attn"] == ([5, 8], [5, 8]) and shapes["out"] == ([5, 8], [5, 3])
-    assert probe_shapes(Attn(), None) == {}
 
 
 def test_compare_records_come_back_with_a_loaded_lab(distilled, model, X, tmp_path):
