@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from tests.browser.lab import NOTEBOOK, open_notebook, run_all, wait_idle  # noqa: E402
-from tests.browser.test_front_widget import TEN  # noqa: E402
 
 from tests.browser import conftest  # noqa: E402
 from tests.browser.conftest import write_notebook  # noqa: E402
+from tests.browser.lab import NOTEBOOK, open_notebook, run_all, wait_idle  # noqa: E402
+from tests.browser.test_front_widget import TEN  # noqa: E402
 from tests.browser.test_panel import MODELS  # noqa: E402
 
 SEARCH_S = 12

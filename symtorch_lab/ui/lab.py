@@ -159,6 +159,10 @@ class Lab:
         """Write fronts, picks and replacements as JSON (the engine's session format)."""
         self.session.save(file)
 
+    def report(self, file, **kwargs: Any):
+        """Write the self-contained HTML report of the session (``Session.report``)."""
+        return self.session.report(file, **kwargs)
+
     @classmethod
     def load(cls, file, model: nn.Module, data: Any = None, **params: Any) -> Lab:
         """Rebuild a saved Lab onto ``model``: fronts, picks and replacements come back."""

@@ -203,6 +203,14 @@ def test_compare_adds_a_record(distilled):
     assert_valid(lab)
 
 
+def test_report_writes_the_sessions_html_with_the_picked_expression(distilled, tmp_path):
+    lab, job = distilled, distilled.session.jobs["0"]
+    lab.pick(job.fronts[0].candidates[-1].id, dim=0)
+    path = lab.report(tmp_path / "lab.html")
+    html = open(path, encoding="utf-8").read()
+    assert "<math" in html and job.fronts[0].selected.expression.latex(precision=4) in html
+
+
 def test_save_and_load_bring_back_fronts_picks_and_replacements(distilled, model, tmp_path):
     lab, job = distilled, distilled.session.jobs["0"]
     pick = job.fronts[0].candidates[0].id
