@@ -203,4 +203,8 @@ def _check_meta(meta: Any, where: str) -> dict[str, Any]:
     names = out.get("variable_names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"{where}.variable_names must be a list of strings")
+    for key in ("generation", "elapsed"):  # how far the saved search got (optional)
+        value = out.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+            raise ValueError(f"{where}.{key} must be a non-negative number, got {value!r:.60}")
     return out

@@ -93,6 +93,9 @@ class LayerJob:
         with self._lock:
             self.fronts.update(distiller.fronts_)
             self.live = {}
+            # how far the search got, in meta so that a saved session shows it again
+            self.meta["generation"] = int(self.progress.get("generation", 0))
+            self.meta["elapsed"] = float(self.progress.get("elapsed", 0.0))
 
     def current_fronts(self) -> dict[int, ParetoFront]:
         """Final fronts where a dim is done, otherwise the live front of the running search."""

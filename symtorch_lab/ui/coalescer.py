@@ -89,6 +89,17 @@ class Coalescer:
             self._timer = None
         self._run()
 
+    def flush_pending(self) -> None:
+        """Flush now if anything was marked since the last flush (call from the loop's thread).
+
+        For the end of a cell: a search that ended while the cell waited on it marked its keys
+        from the search thread; its final state must reach the view before the cell's reply
+        (``nbconvert --execute`` saves widget state then), not one loop tick later."""
+        with self._lock:
+            pending = bool(self._pending)
+        if pending:
+            self.flush_now()
+
     def _schedule(self) -> None:
         with self._lock:
             if not self._scheduled:  # flush_now ran between mark() and this callback

@@ -28,6 +28,8 @@ from symtorch_lab.ui.dispatch import engine_request
 from symtorch_lab.ui.widgets.lab import LabWidget
 
 DEFAULT_VALIDATION_FRACTION = 0.2
+_LIVE_LABS: weakref.WeakSet = weakref.WeakSet()  # flushed after every cell (see _after_cell)
+_hooked_shells: weakref.WeakSet = weakref.WeakSet()
 
 
 class Lab:
@@ -68,6 +70,8 @@ class Lab:
         self.panel.on_select(self._select_cb)
         self.panel.attach(self)
         weakref.finalize(self, self.panel.off_select, self._select_cb)
+        _LIVE_LABS.add(self)
+        _hook_after_cell()
         self._publish()  # comparisons saved with a loaded session show at once
 
     # --- public API (docs/lab.md) -------------------------------------------------------
@@ -102,6 +106,12 @@ class Lab:
         """
         path = self._path(path)
         self.select(path)
+        if self.session.data is None:
+            raise ValueError(
+                f"module {path!r}: this Lab has no data to record on (loaded without data?): "
+                "call lab.set_data(X) with a tensor, DataLoader or callable, or load with "
+                "stl.Lab.load(file, model, data)"
+            )
         ref = weakref.ref(self)
         job = self.session.distill(
             path, k_in=k_in, k_out=k_out, background=True, callbacks=(_marker(ref, path),),
@@ -111,6 +121,17 @@ class Lab:
         self.widget.error = ""
         self._publish()
         return job
+
+    def set_data(self, data: Any) -> None:
+        """Give the Lab (and its session) the data to record on: a Lab loaded without data
+        shows its fronts, but needs data to distil again or to draw parity plots."""
+        if data is None:
+            raise ValueError("set_data: data must be a tensor, DataLoader or callable, got None")
+        self._shapes = probe_shapes(self.model, data)
+        self.session.data = data
+        self.widget.error = ""
+        self.panel.notify_changed(self.model)
+        self._publish()
 
     def stop(self, path: str | None = None) -> None:
         """End the search after this generation; the partial front is kept."""
@@ -170,7 +191,12 @@ class Lab:
         panel = params.pop("panel", None)
         lab = cls(model, data, session=Session.load(file, model, data, **params), panel=panel)
         if lab.session.jobs:
-            lab.select(next(iter(lab.session.jobs)))
+            path = next(iter(lab.session.jobs))
+            lab.select(path)
+            fronts = lab.session.jobs[path].fronts
+            if fronts:  # the saved pick's detail (LaTeX, scores, parity) shows at once
+                dim = min(fronts)
+                lab.pick(fronts[dim].selected.id, dim)
         return lab
 
     def handle(self, request: P.Request) -> dict:
@@ -223,7 +249,7 @@ class Lab:
 
     def _flush(self, keys: set) -> None:
         """Kernel thread: copy the session's current state into the widget and the panel."""
-        job = self.session.jobs.get(self._selected) if self._selected else None
+        job = self.session.jobs.get(self._selected) if self._selected is not None else None
         w = self.widget
         status = V.search_status(w.model, job)
         comparisons = self.session.comparisons
@@ -262,6 +288,25 @@ def _marker(ref: weakref.ref, path: str):
         _mark(ref, path)
 
     return on_generation
+
+
+def _after_cell(*_: Any) -> None:
+    """IPython ``post_execute`` (kernel thread, before the cell's reply): publish what search
+    threads marked meanwhile, so a cell that waited on a search leaves its final front in the
+    widget state (nbclient stores widget state from the messages of each cell)."""
+    for lab in list(_LIVE_LABS):
+        lab._coalescer.flush_pending()
+
+
+def _hook_after_cell() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return
+    shell = get_ipython()
+    if shell is not None and shell not in _hooked_shells:
+        shell.events.register("post_execute", _after_cell)
+        _hooked_shells.add(shell)
 
 
 def _on_panel_select(ref: weakref.ref, name: str, path: str) -> None:

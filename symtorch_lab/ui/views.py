@@ -75,6 +75,8 @@ def search_status(model: str, job: LayerJob | None) -> P.SearchStatus | None:
     if job is None:
         return None
     progress = dict(job.progress)
+    if not progress:  # a loaded job: how far its saved search got
+        progress = {k: job.meta[k] for k in ("generation", "elapsed") if k in job.meta}
     status = job.status
     n_dims = len(progress.get("dims") or []) or int(job.meta.get("n_terms", 0))
     if "error" in progress:
