@@ -20,8 +20,12 @@ export class PanelActions {
     this._distill.type = this._stop.type = 'button';
     this._distill.title = 'Record the selected module and search expressions (background)';
     this._stop.title = 'End the search after this generation; the partial front is kept';
-    this._distill.addEventListener('click', () => this._path && this.onDistill(this._path));
-    this._stop.addEventListener('click', () => this._running && this.onStop(this._running));
+    this._distill.addEventListener('click', () => {
+      if (this._path !== null) this.onDistill(this._path); // '' is the root module
+    });
+    this._stop.addEventListener('click', () => {
+      if (this._running !== null) this.onStop(this._running);
+    });
     const row = el('div', 'stl-panel-action-row');
     row.append(this._selected, this._distill);
     const progressRow = el('div', 'stl-panel-action-row');

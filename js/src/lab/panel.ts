@@ -103,6 +103,7 @@ export class SidePanel extends Widget {
     if (name !== null) this._select.value = name;
     if (keep && name === this._model) return;
     this._model = name;
+    this.actions.node.hidden = name === null; // no model: nothing to click, one message
     this.actions.setSelection(null);
     this.actions.setStatus(null);
     const conn = this._follower.connection;

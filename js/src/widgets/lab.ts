@@ -12,34 +12,41 @@ import { drawCompare } from './labcompare';
 import { drawParity, renderLatex, scoreText } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
 import { WidgetRequester, type Payload } from './labrequest';
+import { watchConnection } from './liveness';
 
 type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
 
 function progressText(model: AnyModel<LabModel>): string {
   const s = model.get('status');
-  if (!s) return model.get('module') ? 'not distilled yet' : 'select a module in the panel';
+  if (!s)
+    return model.get('module') !== null ? 'not distilled yet' : 'select a module in the panel';
   const time = `${s.elapsed.toFixed(1)} s`;
   return `${s.state}: generation ${s.generation}, ${time}, ${s.n_candidates} candidates · ${s.message}`;
 }
 
-function drawState(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement, busy: boolean): void {
+function drawState(dom: ILabDom, model: AnyModel<LabModel>, lost: string, busy: boolean): void {
   const module = model.get('module');
   const status = model.get('module_status');
   const state = model.get('status')?.state ?? 'idle';
   const searching = state === 'running' || state === 'stopping';
-  dom.title.textContent = `${model.get('model')} › ${module ?? '(no module selected)'}`;
+  const name = module === null ? '(no module selected)' : module || '(root)';
+  dom.title.textContent = `${model.get('model')} › ${name}`;
   dom.title.dataset.status = status;
   dom.progress.textContent = progressText(model);
   dom.progress.dataset.state = state;
-  dom.distill.disabled = busy || !module || searching || status === 'replaced';
+  dom.distill.disabled = busy || module === null || searching || status === 'replaced';
   dom.stop.disabled = state !== 'running';
   dom.replace.disabled = busy || !(status === 'distilled' || status === 'replaced');
   dom.restore.disabled = busy || status !== 'replaced';
   dom.compareButton.disabled = busy || searching;
-  const error = model.get('error');
+  const error = lost || model.get('error');
   dom.error.textContent = error;
   dom.error.hidden = !error;
+  if (lost)
+    [dom.distill, dom.stop, dom.replace, dom.restore, dom.compareButton].forEach(
+      b => (b.disabled = true)
+    );
   drawDetail(dom, model);
 }
 
@@ -63,9 +70,15 @@ function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void
 
 export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const dom = buildLabDom(el);
-  const requests = new WidgetRequester(model);
   let busy = false;
-  const redraw = () => drawState(dom, model, el, busy);
+  let lost = ''; // no running Lab behind this view: every action is off, the error says why
+  const redraw = () => drawState(dom, model, lost, busy);
+  const requests = new WidgetRequester(
+    watchConnection(model, message => {
+      lost = message;
+      redraw();
+    })
+  );
   const send = <K extends RequestType>(type: K, payload: Omit<Payload<K>, 'model'>) => {
     const full = { model: model.get('model'), ...payload } as unknown as Payload<K>;
     requests.request(type, full).catch(() => undefined); // errors arrive in the `error` trait

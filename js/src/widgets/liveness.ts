@@ -1,0 +1,87 @@
+/**
+ * Is there a running Lab behind this view? A view restored from a notebook's saved widget state
+ * has no comm, and after a kernel restart the kernel has no object for the old comm: requests
+ * then vanish without a reply. This wraps the model the requester sends through so that such a
+ * request fails at once with a message that says how to reconnect, instead of staying busy.
+ */
+import type { AnyModel } from '@anywidget/types';
+import * as P from '../protocol';
+
+export const NOT_CONNECTED =
+  'This view is not connected to a running Lab (the kernel was restarted, or the notebook was ' +
+  'reopened from its saved widget state). Re-run the cell that displays the Lab to reconnect.';
+/** An idle kernel acknowledges a message (status "busy") within milliseconds. */
+const NO_SIGN_MS = 1500;
+/** The reply is sent before the kernel goes idle; allow for delivery. */
+const AFTER_IDLE_MS = 500;
+
+type Listener = (msg: unknown) => void;
+interface IStatusMsg {
+  content?: { execution_state?: string };
+}
+type Sender = (msg: unknown, callbacks?: unknown) => void;
+
+/** The kernel's status as the widget manager sees it ('' when it cannot tell). */
+function kernelStatus(model: AnyModel): string {
+  const manager = model.widget_manager as unknown as { kernel?: { status?: string } | null };
+  return manager?.kernel?.status ?? '';
+}
+
+/**
+ * A model that sends like `model` and tells `onLost(message)` (once) when the view turns out to
+ * have no running Lab behind it; each request sent then gets an `unavailable` error reply.
+ */
+export function watchConnection(model: AnyModel, onLost: (message: string) => void): AnyModel {
+  const listeners = new Set<Listener>();
+  const answered = new Set<string>();
+  let lost = false;
+  const fail = (id: string) => {
+    const reply = { v: P.PROTOCOL_VERSION, type: 'error', id, code: 'unavailable' };
+    listeners.forEach(listener => listener({ ...reply, message: NOT_CONNECTED }));
+  };
+  const markLost = () => {
+    if (!lost) onLost(NOT_CONNECTED);
+    lost = true;
+  };
+  const hear: Listener = msg => {
+    const id = (msg as { id?: unknown })?.id;
+    if (typeof id === 'string') answered.add(id);
+  };
+  model.on('msg:custom', hear);
+  // ipywidgets marks every model's comm dead when the kernel restarts or goes away
+  model.on('comm_live_update' as 'msg:custom', markLost);
+
+  const send = (message: Record<string, unknown>) => {
+    const id = String(message.id ?? '');
+    if (lost) return setTimeout(() => fail(id), 0);
+    let heard = false;
+    const unanswered = () => {
+      if (answered.delete(id)) return;
+      markLost();
+      fail(id);
+    };
+    const onStatus = (msg: IStatusMsg) => {
+      heard = true;
+      if (msg.content?.execution_state === 'idle') setTimeout(unanswered, AFTER_IDLE_MS);
+    };
+    const check = () => {
+      if (heard || answered.has(id)) return;
+      if (kernelStatus(model) === 'idle') unanswered();
+      else setTimeout(check, NO_SIGN_MS); // busy running a cell: the request waits its turn
+    };
+    (model.send as Sender)(message, { iopub: { status: onStatus } });
+    setTimeout(check, NO_SIGN_MS);
+  };
+  return {
+    ...model,
+    send: send as AnyModel['send'],
+    on: ((name: string, callback: Listener) => {
+      if (name === 'msg:custom') listeners.add(callback);
+      model.on(name as 'msg:custom', callback);
+    }) as AnyModel['on'],
+    off: ((name: string, callback: Listener) => {
+      if (name === 'msg:custom') listeners.delete(callback);
+      model.off(name as 'msg:custom', callback);
+    }) as AnyModel['off']
+  };
+}
