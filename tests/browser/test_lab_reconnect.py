@@ -60,7 +60,9 @@ model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
 lab = stl.Lab(model, torch.rand(200, 2), population_size=50, niterations=3, max_rows=100)
 lab"""
 
-NO_LAB = 'import json\nprint("RESULT", json.dumps(sorted(k for k in ("lab", "model") if k in globals())))'
+NO_LAB = """\
+import json
+print("RESULT", json.dumps(sorted(k for k in ("lab", "model") if k in globals())))"""
 
 
 def open_panel(page) -> None:
@@ -104,6 +106,7 @@ def test_quickstart_run_all_then_the_panel_distils_mlp_and_the_root(lab_server, 
     expect(widget.locator(".stl-lab-front")).to_have_attribute("data-points", NONZERO)
     expect(widget.locator(".stl-lab-progress")).to_have_attribute("data-state", "done")
     expect(widget.locator(".stl-lab-error")).to_be_hidden()
+    expect(page.locator(f"{PANEL} .stl-panel-progress")).to_contain_text("(root): done")
     got = run_python(page, ROOT)
     assert got["selected"] == "" and got["fronts"] == 1 and got["points"] > 0, got
     widget.scroll_into_view_if_needed()

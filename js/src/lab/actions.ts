@@ -54,7 +54,7 @@ export class PanelActions {
     const where = status?.generation ? `, generation ${status.generation}` : '';
     const time = status?.elapsed ? `, ${status.elapsed.toFixed(1)} s` : '';
     this._progress.textContent = status
-      ? `${status.path}: ${status.state}${where}${time} · ${status.message}`
+      ? `${status.path || '(root)'}: ${status.state}${where}${time} · ${status.message}`
       : '';
   }
 
