@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareBars, compareScatter, metricLabel, type Rec } from '../src/widgets/comparedata';
+import {
+  compareBars,
+  compareScatter,
+  labelPositions,
+  metricLabel,
+  type Rec
+} from '../src/widgets/comparedata';
 import { FALLBACK_THEME } from '../src/widgets/theme';
 
 const REC: Rec = {
@@ -21,8 +27,8 @@ describe('compare figures', () => {
     assert.equal(metricLabel(REC), "mse vs the original network's output");
     assert.equal(metricLabel({ ...REC, metric: 'accuracy', before: 0.9 }), 'accuracy');
     const { layout } = compareBars(REC, FALLBACK_THEME) as Fig;
-    assert.match(layout.yaxis.title.text, /mse vs the original network's output/);
-    assert.match(layout.title.text, /mse vs the original/);
+    assert.equal(layout.yaxis.title.text, 'mse');
+    assert.match(layout.title.text, /<sub>mse vs the original network's output<\/sub>/);
   });
 
   it('labels every bar with its value and marks a zero bar', () => {
@@ -38,10 +44,16 @@ describe('compare figures', () => {
   });
 
   it('keeps scatter labels inside: edge points label towards the middle', () => {
-    const recs = [REC, { ...REC, label: 'mlp.0 + mlp.2', throughput_after: 3000 }];
+    const recs = [REC, { ...REC, label: 'mlp.0 + mlp.2', after: 0.002, throughput_after: 3000 }];
     const { data, layout } = compareScatter(recs, FALLBACK_THEME) as Fig;
-    assert.deepEqual(data[1].textposition, ['top right', 'top left']);
+    assert.deepEqual(data[1].textposition, ['bottom right', 'top left']);
+    assert.deepEqual(labelPositions([1, 2, 3], [0.5, 0.1, 0.2]), [
+      'bottom right',
+      'top center',
+      'top left'
+    ]);
     assert.equal(data[1].cliponaxis, false);
+    assert.equal(data[0].textposition, 'top right'); // the original, left of every hybrid
     assert.equal(layout.xaxis.automargin, true);
   });
 });

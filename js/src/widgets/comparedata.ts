@@ -67,34 +67,45 @@ export function compareBars(rec: Rec, theme: ITheme): { data: object[]; layout: 
     showlegend: false,
     margin: { l: 60, r: 16, t: 56, b: 44 },
     title: { text: `before/after: ${rec.label}<br><sub>${label}</sub>`, font: { size: 13 } },
-    grid: { rows: 1, columns: 2, pattern: 'independent' },
-    yaxis: { ...(base.yaxis as object), title: { text: label }, rangemode: 'tozero' },
-    yaxis2: { ...(base.yaxis as object), title: { text: `${rec.unit}/s` }, rangemode: 'tozero' }
+    // explicit domains leave room for the second y title between the two bar charts
+    xaxis: { ...(base.xaxis as object), domain: [0, 0.4] },
+    xaxis2: { ...(base.xaxis as object), domain: [0.6, 1], anchor: 'y2' },
+    yaxis: { ...(base.yaxis as object), title: { text: rec.metric }, rangemode: 'tozero' },
+    yaxis2: {
+      ...(base.yaxis as object),
+      title: { text: `${rec.unit}/s` },
+      rangemode: 'tozero',
+      anchor: 'x2'
+    }
   };
   return { data, layout };
 }
 
-/** Text position that keeps a point's label inside the plot: leftmost → right, rightmost → left. */
-function positions(xs: number[]): string[] {
-  const lo = Math.min(...xs);
-  const hi = Math.max(...xs);
-  return xs.map(x =>
-    xs.length > 1 && x === hi ? 'top left' : x === lo ? 'top right' : 'top center'
-  );
+/** Text positions that keep labels inside the plot: the leftmost point labels to its right, the
+ * rightmost to its left, the highest below itself (above it is the title). */
+export function labelPositions(xs: number[], ys: number[]): string[] {
+  const [lo, hi, top] = [Math.min(...xs), Math.max(...xs), Math.max(...ys)];
+  return xs.map((x, i) => {
+    const v = ys[i] === top ? 'bottom' : 'top';
+    const h = xs.length > 1 && x === hi ? 'left' : x === lo ? 'right' : 'center';
+    return `${v} ${h}`;
+  });
 }
 
 export function compareScatter(records: Rec[], theme: ITheme): { data: object[]; layout: object } {
   const base = layoutFor(theme);
   const first = records[0];
   const xs = records.map(r => r.throughput_after);
+  const ys = records.map(r => r.after);
   const data = [
     {
       type: 'scatter',
-      mode: 'markers',
+      mode: 'markers+text',
       name: 'original',
       x: [first.throughput_before],
       y: [first.before],
       text: ['original'],
+      textposition: first.throughput_before <= Math.min(...xs) ? 'top right' : 'top left',
       marker: { size: 10, symbol: 'square' },
       cliponaxis: false
     },
@@ -102,9 +113,9 @@ export function compareScatter(records: Rec[], theme: ITheme): { data: object[];
       type: 'scatter',
       mode: 'markers+text',
       name: 'hybrids',
-      textposition: positions(xs),
+      textposition: labelPositions(xs, ys),
       x: xs,
-      y: records.map(r => r.after),
+      y: ys,
       text: records.map(r => r.label),
       marker: { size: 10 },
       cliponaxis: false
@@ -114,8 +125,11 @@ export function compareScatter(records: Rec[], theme: ITheme): { data: object[];
     ...base,
     height: 280,
     margin: { l: 60, r: 24, t: 56, b: 44 },
-    legend: { orientation: 'h', y: -0.25 },
-    title: { text: `${metricLabel(first)} vs throughput`, font: { size: 13 } },
+    showlegend: false, // every point carries its label
+    title: {
+      text: `${first.metric} vs throughput<br><sub>${metricLabel(first)}</sub>`,
+      font: { size: 13 }
+    },
     xaxis: { ...(base.xaxis as object), title: { text: `${first.unit}/s` } },
     yaxis: { ...(base.yaxis as object), title: { text: first.metric }, rangemode: 'tozero' }
   };
