@@ -27,7 +27,7 @@ function progressText(model: AnyModel<LabModel>): string {
 
 interface IViewState {
   busy: boolean;
-  /** A request that got no reply (timeout, closed view): the kernel could not report it. */
+  /** A request that got no reply in time: the kernel could not report it in `error`. */
   lostReply: string;
 }
 
