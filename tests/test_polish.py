@@ -63,6 +63,10 @@ def test_demo_pick_never_prints_a_unit_factor():
     polished, _ = polish(start, X, y, np.ones(len(y)))
     assert _no_unit_factor(str(polished)), str(polished)
     assert str(polished) == "square(x0) + 3*sin(x4) - 4"
+    # a factor the data tell apart from 1 stays, and says so
+    y = Expression.from_infix("1.00002*x0^2 + 3*sin(x4) - 4", names).numpy(X)
+    polished, _ = polish(start, X, y, np.ones(len(y)))
+    assert str(polished) == "1.00002*square(x0) + 3*sin(x4) - 4"
 
 
 def test_snapping_never_falsifies_a_law_the_data_can_tell_apart():
@@ -112,7 +116,7 @@ def test_power_tower_polish_returns_unchanged():
 HOSTILE_TREES = [
     ["pow", ["const", 1e15], ["const", 1e15]],
     ["pow", ["const", 3], ["const", 4503599627370496]],
-    ["mul", ["var", 0], ["pow", ["const", 0.5], ["const", 4503599627370495]]],
+    ["mul", ["var", 0], ["pow", ["div", ["const", 1], ["const", 3]], ["const", 2**52 - 1]]],
     ["pow", ["add", ["var", 0], ["const", 1]], ["const", 4503599627370496]],
 ]
 _SQUARES: list = ["const", 9]
