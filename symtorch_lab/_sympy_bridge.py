@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -255,7 +256,9 @@ def sympy_to_tree(expr: object, names: Sequence[str], *, reciprocal: str = "div"
     return _Converter(names, reciprocal).convert(expr)
 
 
-_SYMPY_SLOTS = threading.BoundedSemaphore(2)
+_MAX_WORKERS = 2
+_workers: list[threading.Thread] = []
+_workers_lock = threading.Lock()
 T = TypeVar("T")
 
 
@@ -263,40 +266,61 @@ class _Timeout(BaseException):
     """Raised inside an overdue sympy worker thread to end it (never escapes the worker)."""
 
 
-def _interrupt(thread: threading.Thread) -> None:
-    # CPython delivers the exception at the thread's next bytecode: sympy is pure Python, so
-    # an overdue step ends within milliseconds (huge exact numbers are folded before sympy).
-    if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_Timeout)
-        )
+class _Worker(threading.Thread):
+    def __init__(self, fn: Callable[[], object]):
+        super().__init__(name="symtorch-sympy", daemon=True)
+        self.fn, self.box = fn, []
+
+    def run(self) -> None:
+        try:
+            try:
+                self.box.append(self.fn())
+            except BaseException:  # noqa: BLE001 - sympy raises many types; callers fall back
+                pass
+        except _Timeout:  # an interrupt that lands just after fn returned
+            pass
+
+    def interrupt(self) -> None:
+        # CPython raises the exception at the thread's next bytecode: sympy is pure Python, so
+        # an overdue step ends within milliseconds (huge exact numbers never reach sympy).
+        if self.ident is not None and self.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.ident), ctypes.py_object(_Timeout)
+            )
+
+
+def _start_worker(fn: Callable[[], object], deadline: float) -> _Worker | None:
+    """A started worker, waiting for one of :data:`_MAX_WORKERS` slots until ``deadline``."""
+    while True:
+        with _workers_lock:
+            _workers[:] = [t for t in _workers if t.is_alive()]
+            if len(_workers) < _MAX_WORKERS:
+                worker = _Worker(fn)
+                worker.start()
+                _workers.append(worker)
+                return worker
+            oldest = _workers[0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        oldest.join(min(remaining, 0.05))
 
 
 def run_bounded(fn: Callable[[], T], timeout_s: float) -> T | None:
     """``fn()`` in a worker thread; ``None`` if it fails or has not finished in ``timeout_s``.
 
-    An overdue worker is interrupted, not left running. At most two workers exist at once;
-    when both are busy this returns ``None`` at once rather than queueing behind them.
+    An overdue worker is interrupted, not left running. At most two workers run at once (a
+    third call waits for a slot within its own time limit), so stuck steps cannot pile up.
     """
-    if not _SYMPY_SLOTS.acquire(blocking=False):
+    deadline = time.monotonic() + timeout_s
+    worker = _start_worker(fn, deadline)
+    if worker is None:
         return None
-    box: list = []
-
-    def work() -> None:
-        try:
-            box.append(fn())
-        except BaseException:  # noqa: BLE001 - sympy raises many types; callers fall back
-            pass
-        finally:
-            _SYMPY_SLOTS.release()
-
-    thread = threading.Thread(target=work, name="symtorch-sympy", daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    if thread.is_alive():
-        _interrupt(thread)
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive():
+        worker.interrupt()
         return None
-    return box[0] if box else None
+    return worker.box[0] if worker.box else None
 
 
 def simplify_with_timeout(expr: sympy.Expr, timeout_s: float) -> sympy.Expr | None:

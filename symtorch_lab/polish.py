@@ -175,7 +175,7 @@ def _simple_values(value: float) -> list[float]:
         out += [round(value, -magnitude + d) for d in range(0, 6)]
     seen, ordered = set(), []
     for v in out:
-        if v not in seen and (v != 0 or not ordered):
+        if v not in seen:
             seen.add(v)
             ordered.append(v)
     return ordered
