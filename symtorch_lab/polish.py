@@ -62,8 +62,7 @@ def polish(
     if merged is not None and merged.complexity <= best.complexity:
         best, best_loss = _better(best, best_loss, fit(merged), score, tol)
     judge = _Judge(best, best_loss, X, y, w, loss, tol)
-    snapped, snapped_loss = _snap(best, best_loss, score, judge)
-    snapped = _drop_identities(snapped)
+    snapped = _drop_identities(_snap(best, score, judge))
     shown = _sympy_form(snapped, "div", timeout_s)
     if shown is not None and shown.complexity <= max(snapped.complexity, start.complexity):
         shown_loss = score(shown)
@@ -141,11 +140,11 @@ class _Judge:
         return mean <= math.sqrt(spread / self.n_eff)
 
 
-def _snap(expr: Expression, loss: float, score, judge: _Judge) -> tuple[Expression, float]:
+def _snap(expr: Expression, score, judge: _Judge) -> Expression:
     """Move each constant to the simplest nearby value the judge accepts."""
     values = expr.constants
     changed = False
-    for i, value in enumerate(values):
+    for i, value in enumerate(expr.constants):
         for target in _simple_values(value):
             if target == value:
                 break
@@ -154,9 +153,9 @@ def _snap(expr: Expression, loss: float, score, judge: _Judge) -> tuple[Expressi
             candidate = expr.with_constants(trial)
             cand_loss = score(candidate)
             if judge.accepts(candidate, cand_loss):
-                values, loss, changed = trial, cand_loss, True
+                values, changed = trial, True
                 break
-    return (expr.with_constants(values), loss) if changed else (expr, loss)
+    return expr.with_constants(values) if changed else expr
 
 
 def _simple_values(value: float) -> list[float]:
