@@ -54,15 +54,39 @@ def _number(value: float) -> sympy.Expr:
 
 def tree_to_sympy(tree: Tree, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
     """Build the sympy form of a validated tree with the registry's sympy builders."""
+    return _to_sympy(tree, symbols)[0]
+
+
+_SAFE_MAGNITUDE = 1e300  # beyond this a constant sub-tree is taken in float64, not exactly
+_NON_FINITE = (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan)
+
+
+def _to_sympy(tree: Tree, symbols: Sequence[sympy.Symbol]) -> tuple[sympy.Expr, float | None]:
+    """The sympy form and, for a constant sub-tree, its float64 value (``None`` otherwise).
+
+    A constant sub-tree is folded to its float64 value (``oo``, ``nan`` or a Float) before
+    sympy sees it when that value overflows or is beyond :data:`_SAFE_MAGNITUDE`, when it takes
+    such a folded value, or when its exact power would need thousands of bits: ``9^9^9^9`` or
+    ``exp(exp(exp(30)))`` would otherwise be computed exactly, in one call that does not
+    return for minutes.
+    """
     kind = tree[0]
     if kind == "const":
-        return _number(tree[1])
+        return _number(tree[1]), tree[1]
     if kind == "var":
-        return symbols[tree[1]]
-    args = [tree_to_sympy(child, symbols) for child in tree[1:]]
-    if kind in _GROWING and all(a.is_Number for a in args) and _huge_power(kind, args):
-        return _float64(kind, args)
-    return OPERATORS[kind].sympy(*args)
+        return symbols[tree[1]], None
+    parts = [_to_sympy(child, symbols) for child in tree[1:]]
+    args = [p[0] for p in parts]
+    if any(p[1] is None for p in parts):
+        return OPERATORS[kind].sympy(*args), None
+    with np.errstate(all="ignore"):
+        value = float(OPERATORS[kind].numpy(*(np.float64(p[1]) for p in parts)))
+    # nan alone is left to sympy (log(-1) is I*pi there); overflow and its fallout are not
+    huge = math.isinf(value) or (math.isfinite(value) and abs(value) > _SAFE_MAGNITUDE)
+    unsafe = huge or any(a in _NON_FINITE for a in args)
+    if unsafe or (kind in _GROWING and all(a.is_Number for a in args) and _huge(kind, args)):
+        return _number(value), value
+    return OPERATORS[kind].sympy(*args), value
 
 
 # Operators that raise a number to a power: exact arithmetic on them can explode.
@@ -74,33 +98,14 @@ def _log2_size(n: sympy.Expr) -> float:
     """Bits of an exact number (numerator and denominator), or |log2| of a float's magnitude."""
     if n.is_Rational:
         return float(max(abs(n.p).bit_length(), n.q.bit_length()))
-    try:
-        value = abs(float(n))
-    except (OverflowError, TypeError, ValueError):
-        return math.inf
-    return abs(math.log2(value)) + 1 if 0 < value < math.inf else (0.0 if value == 0 else math.inf)
+    value = abs(float(n))
+    return abs(math.log2(value)) + 1 if 0 < value < math.inf else 0.0
 
 
-def _huge_power(kind: str, args: list) -> bool:
+def _huge(kind: str, args: list) -> bool:
     """Would sympy's exact ``base ** exponent`` need more than a few thousand bits?"""
-    exponent = _GROWING[kind] or args[1]
-    try:
-        k = abs(float(exponent))
-    except (OverflowError, TypeError, ValueError):
-        return True
-    return not math.isfinite(k) or k * _log2_size(args[0]) > _MAX_EXACT_BITS
-
-
-def _float64(kind: str, args: list) -> sympy.Expr:
-    """The node evaluated as the tree means it: float64 arithmetic (``inf`` becomes ``oo``)."""
-    values = []
-    for a in args:
-        try:
-            values.append(float(a))
-        except (OverflowError, TypeError, ValueError):
-            values.append(math.inf if a.is_positive else -math.inf if a.is_negative else math.nan)
-    with np.errstate(all="ignore"):
-        return _number(float(OPERATORS[kind].numpy(*(np.float64(v) for v in values))))
+    k = abs(float(_GROWING[kind] or args[1]))
+    return k * _log2_size(args[0]) > _MAX_EXACT_BITS
 
 
 def _fold(op: str, nodes: list[Tree]) -> Tree:

@@ -118,6 +118,8 @@ HOSTILE_TREES = [
     ["pow", ["const", 3], ["const", 4503599627370496]],
     ["mul", ["var", 0], ["pow", ["div", ["const", 1], ["const", 3]], ["const", 2**52 - 1]]],
     ["pow", ["add", ["var", 0], ["const", 1]], ["const", 4503599627370496]],
+    ["exp", ["exp", ["exp", ["const", 30]]]],
+    ["sin", ["exp", ["const", 1e300]]],
 ]
 _SQUARES: list = ["const", 9]
 for _ in range(80):
