@@ -176,7 +176,9 @@ class Expression:
         """The sympy form over ``Symbol(name)`` for each variable name.
 
         With ``simplify=True`` this runs ``sympy.simplify`` for at most one second and returns
-        the plain form if it does not finish.
+        the plain form if it does not finish. A numeric power whose exact value would be huge
+        (``9^9^9^9``) is evaluated in float64 as the tree means it (here ``oo``), so building
+        the sympy form never runs for minutes.
         """
         expr = tree_to_sympy(self.tree, self._symbols)
         if simplify:
@@ -188,8 +190,8 @@ class Expression:
         """Sympy-simplified copy, or ``self`` if simplify times out, fails or grows the tree.
 
         Simplification assumes real inputs, so it may define the result where the original was
-        ``nan`` (``sqrt(x)^2`` becomes ``x``). A simplification that times out keeps running in
-        a background thread (Python cannot stop it); at most two run at once.
+        ``nan`` (``sqrt(x)^2`` becomes ``x``). A simplification that times out is interrupted
+        in its worker thread; at most two run at once.
         """
         # Real symbols: the inputs are real, and sympy then simplifies |exp(x)| or sqrt(x**2)
         # instead of keeping complex-valued caveats (re(x), ...) we cannot convert back.

@@ -52,9 +52,21 @@ def _fold_negated_constants(node):
     return (node[0], *children)
 
 
+def _shown(value, digits=4):
+    """What ``str`` shows: ``digits`` significant digits, more where fewer would read as a whole
+    number the value is not; pi as ``pi``."""
+    if abs(value) == math.pi:
+        return value
+    for d in range(digits, 18):
+        rounded = float(f"{value:.{d}g}")
+        if not rounded.is_integer() or rounded == value:
+            return rounded
+    return value
+
+
 def _round_constants(node, digits=4):
     if node[0] == "const":
-        return ("const", float(f"{node[1]:.{digits}g}"))
+        return ("const", _shown(node[1], digits))
     if node[0] == "var":
         return node
     return (node[0], *(_round_constants(child, digits) for child in node[1:]))
@@ -350,6 +362,22 @@ def test_str_repr_latex():
     tiny = Expression.from_infix("1.23456e-7 * x0", NAMES)
     assert tiny.latex(precision=2) == r"1.2 \cdot 10^{-7} \cdot x_{0}"
     assert str(Expression.from_infix("exp(x0)^2 / (x1 + 1)", NAMES)) == "exp(x0)^2/(x1 + 1)"
+
+
+def test_no_constant_is_shown_as_a_whole_number_it_is_not():
+    # the demo's pick printed "1*square(x0)" for 1.00002*x0^2: a unit factor that is not one
+    e = Expression.from_infix("1.00002*square(x0) - 4.00001 + 2.5*x1 + 1*x2", NAMES)
+    assert str(e) == "1.00002*square(x0) - 4.00001 + 2.5*x1 + 1*x2"
+    assert e.latex(precision=3).startswith(r"1.00002 \cdot x_{0}^{2} - 4.00001")
+    assert str(Expression.from_infix("1000.3*x0", NAMES)) == "1000.3*x0"
+
+
+def test_pi_is_shown_as_pi_and_reads_back_exactly():
+    e = Expression.from_infix("pi*x0^2 - pi", NAMES)
+    assert str(e) == "pi*x0^2 - pi" and e.to_infix(None) == "pi*x0^2 - pi"
+    assert e.latex() == r"\pi \cdot x_{0}^{2} - \pi"
+    assert Expression.from_infix(str(e), NAMES) == e
+    assert e.sympy() == sympy.pi * sympy.Symbol("x0") ** 2 - sympy.pi
 
 
 def test_constants_complexity_and_with_constants():
