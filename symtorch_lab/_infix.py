@@ -35,7 +35,7 @@ MAX_NESTING = 100
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
-    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
     r"|(?P<name>[^\W\d]\w*)"
     r"|(?P<op>\*\*|[-+*/^(),])"
 )

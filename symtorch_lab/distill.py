@@ -122,10 +122,16 @@ class Distiller:
         ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
         current generation; dimensions finished so far and the partial front are kept.
         """
+        self._stop_event.clear()
+        return self._fit(
+            X, y, sample_weight, variable_names=variable_names, output_dims=output_dims
+        )
+
+    def _fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+        """:meth:`fit` without clearing a pending ``stop()`` (background runs use it)."""
         spec = self._spec()  # operators are checked before anything else runs
         X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
         dims = _params.check_dims(output_dims, Y.shape[1])
-        self._stop_event.clear()
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
@@ -143,8 +149,9 @@ class Distiller:
 
     def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
         """Start :meth:`fit` in a background thread (pyoperon releases the GIL)."""
+        self._stop_event.clear()  # a stop() from here on is kept: fit may not have started yet
         handle = SearchHandle(self)
-        handle._start(lambda: self.fit(X, y, sample_weight, **kwargs))
+        handle._start(lambda: self._fit(X, y, sample_weight, **kwargs))
         return handle
 
     def stop(self) -> None:

@@ -256,7 +256,12 @@ class Session:
 
     def stop(self, path: str) -> None:
         """End the search on ``path`` after the current generation (see ``LayerJob.stop``)."""
-        self.jobs[path].stop()
+        job = self.jobs.get(path)
+        if job is None or job.distiller is None:
+            raise ValueError(
+                f"module {path!r} has not been distilled in this session: no search to stop"
+            )
+        job.stop()
 
     def ensure_recording(self, path: str) -> LayerJob:
         """Record the original module again when its job has no rows (a loaded session), on
@@ -414,7 +419,7 @@ def _project(job: LayerJob, k_in, k_out):
 def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
     """Body of a background search: fit, then file the fronts (or the error) on the job."""
     try:
-        job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+        job._finish(job.distiller._fit(X, Y, **fit_kwargs))  # keeps a stop() sent before it ran
     except BaseException as exc:
         with job._lock:
             job.progress = {**job.progress, "error": f"{type(exc).__name__}: {exc}"}

@@ -175,3 +175,17 @@ def test_done_callbacks_run_in_the_search_thread_after_the_fronts_are_filed(prod
     assert seen == [(handle, "symtorch-lab-search", True, [0])]
     handle.add_done_callback(lambda h: seen.append("late"))  # already done: called at once
     assert seen[-1] == "late"
+
+
+def test_stop_right_after_fit_async_is_kept(product_data):
+    X, y = product_data
+    d = quick(niterations=200, population_size=100)
+    handle = d.fit_async(X, np.column_stack([y, y]))
+    d.stop()
+    handle.wait()
+    assert d.stopped_ and sum(d.n_generations_.values()) <= 1
+
+
+def test_empty_output_dims_is_refused(product_data):
+    with pytest.raises(ValueError, match="output_dims is empty"):
+        quick().fit(*product_data, output_dims=[])

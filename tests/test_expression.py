@@ -552,3 +552,9 @@ def test_simplified_falls_back_on_timeout(monkeypatch):
         assert expr.sympy(simplify=False) == 2 * sympy.Symbol("x0")
     finally:
         release.set()
+
+
+@pytest.mark.parametrize("text", ["٣*x0", "３ + x0", "x0 * 1e٣"])
+def test_unicode_digits_are_not_numbers(text):
+    with pytest.raises(ValueError):
+        Expression.from_infix(text, ["x0"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from collections import OrderedDict, namedtuple
 
@@ -573,3 +575,11 @@ def test_cuda_models_are_recorded_to_cpu_numpy(tiny_model):
     recording = rec["0"]
     assert isinstance(recording.X, np.ndarray) and recording.X.shape == (100, 3)
     np.testing.assert_allclose(recording.Y, _linear(model[0].cpu(), recording.X), atol=1e-5)
+
+
+def test_stl_record_stays_the_function_after_session_imports_the_submodule():
+    code = (
+        "import symtorch_lab as stl; stl.Session; print(callable(stl.record), stl.record.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "record"]

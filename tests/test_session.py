@@ -248,3 +248,17 @@ def test_auto_k_projects_only_wide_layers(X):
     assert job.in_projection.n_components == 8 and job.out_projection.n_components == 8
     job = s.distill("0", k_in="auto", k_out=0)
     assert job.in_projection is None and job.out_projection is None
+
+
+def test_stop_of_a_never_distilled_module_says_so(model, X):
+    session = stl.Session(model, X, **QUICK)
+    with pytest.raises(ValueError, match="'0' has not been distilled"):
+        session.stop("0")
+
+
+def test_stop_right_after_a_background_distill_is_kept(model, X):
+    session = stl.Session(model, X, **{**QUICK, "niterations": 200, "population_size": 100})
+    job = session.distill("0", background=True)
+    session.stop("0")
+    job.handle.wait()
+    assert job.distiller.stopped_ and sum(job.distiller.n_generations_.values()) <= 1
