@@ -339,10 +339,11 @@ class Session:
         if not paths:
             raise RuntimeError("nothing to compare: distill a module first (every output dim)")
         replaced_now = [p for p in paths if self.jobs[p].status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
         try:
-            mapping = {p: self.jobs[p].surrogate() for p in paths}
+            mapping = {p: live[p] if p in live else self.jobs[p].surrogate() for p in paths}
             result = benchmark.compare(
                 self.model,
                 lambda: replaced(self.model, mapping),
@@ -355,7 +356,7 @@ class Session:
             return result
         finally:
             for p in replaced_now:
-                self.replace(p)
+                self.replace(p, surrogate=live[p])
 
     def _get(self, path: str) -> LayerJob:
         if path not in self.jobs:

@@ -262,3 +262,14 @@ def test_stop_right_after_a_background_distill_is_kept(model, X):
     session.stop("0")
     job.handle.wait()
     assert job.distiller.stopped_ and sum(job.distiller.n_generations_.values()) <= 1
+
+
+def test_compare_scores_and_keeps_a_fine_tuned_surrogate(session, X, model):
+    y = model(X).detach()
+    tuned = session.replace("0")
+    with torch.no_grad():
+        tuned.terms[0].constants.add_(0.25)  # stands for a fine-tuning step
+        expected = torch.mean((model(X) - y) ** 2).item()
+    result = session.compare((X, y), metric="mse", example=X)
+    assert model[0] is tuned
+    assert result.after == pytest.approx(expected, rel=1e-6)
