@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -192,8 +193,21 @@ class _PathState:
         self.n_calls = 0
         self.shapes: tuple | None = None  # (in_feature, out_feature, call_in, call_out)
         self.cache: Recording | None = None
+        # Only the recording thread's forward passes count: another thread running the same
+        # model (a second recording, a training loop) must not leak rows into this one.
+        self.thread = threading.get_ident()
+        self.inputs: tuple | None = None  # copies taken before an in-place module ran
+
+    def before_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+        """Pre-hook for modules that may overwrite their input (``inplace=True``)."""
+        if threading.get_ident() == self.thread:
+            self.inputs = (tuple(map(_copy, args)), {k: _copy(v) for k, v in kwargs.items()})
 
     def on_call(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        if self.inputs is not None:
+            (args, kwargs), self.inputs = self.inputs, None
         inputs = _select_input(self.path, module, args, kwargs, self.opts["input_index"])
         out = _select_output(self.path, output, self.opts["output_key"], self.n_calls == 0)
         x, y, lead, f_in, f_out = _as_rows(self.path, inputs, out)
@@ -207,6 +221,10 @@ class _PathState:
         self.reservoir.offer(x, y)
         self.n_calls += 1
         self.cache = None
+
+
+def _copy(value: Any) -> Any:
+    return value.clone() if isinstance(value, torch.Tensor) else value
 
 
 class Recorder:
@@ -391,7 +409,9 @@ def record(
 
     ``input_index``, ``output_key``, ``variable_transforms`` and ``variable_names`` also accept
     a ``{path: value}`` mapping. Hooks are removed when the block exits, also on an exception;
-    the model's training mode, grad mode and other hooks are left alone.
+    the model's training mode, grad mode and other hooks are left alone. Only forward passes
+    run by the thread that opened the block are recorded; inputs of modules with
+    ``inplace=True`` are copied before the module runs.
     """
     path_list = [paths] if isinstance(paths, str) else list(dict.fromkeys(paths))
     if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
@@ -411,6 +431,8 @@ def record(
     recorder = Recorder(states)
     with HookSet() as hooks:
         for state in states.values():
+            if getattr(state.module, "inplace", False) is True:  # nn.ReLU(inplace=True), …
+                hooks.add_forward_pre_hook(state.module, state.before_call, with_kwargs=True)
             hooks.add_forward_hook(state.module, state.on_call, with_kwargs=True)
         recorder.active = True
         try:
