@@ -149,8 +149,12 @@ class Distiller:
 
     def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
         """Start :meth:`fit` in a background thread (pyoperon releases the GIL)."""
+        with _START_LOCK:
+            running = getattr(self, "_handle", None)
+            if running is not None and not running.done:
+                raise RuntimeError("this Distiller is already searching; stop() or wait() first")
+            self._handle = handle = SearchHandle(self)
         self._stop_event.clear()  # a stop() from here on is kept: fit may not have started yet
-        handle = SearchHandle(self)
         handle._start(lambda: self._fit(X, y, sample_weight, **kwargs))
         return handle
 
@@ -270,6 +274,9 @@ def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
     """
     kept = [c for c in cands if c.complexity <= maxsize]
     return kept or sorted(cands, key=lambda c: c.complexity)[:1]
+
+
+_START_LOCK = threading.Lock()  # check-and-start of background searches
 
 
 class SearchHandle:

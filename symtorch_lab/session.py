@@ -28,6 +28,7 @@ from .surrogate import Replacement, SymbolicSurrogate, replace
 
 STATUSES = ("not_distilled", "searching", "distilled", "replaced")
 AUTO_K = 8  # k_in/k_out="auto": layers wider than this are searched through PCA to this many dims
+_DISTILL_LOCK = threading.Lock()
 
 
 def run_model(model: nn.Module, data, batch_size: int = 1024) -> None:
@@ -58,6 +59,7 @@ class LayerJob:
         self.replacement: Replacement | None = None
         self._stop_requested = False
         self._lock = threading.Lock()
+        self._starting = False  # a distill() is between its check and its start
 
     @property
     def status(self) -> str:
@@ -235,8 +237,16 @@ class Session:
         if job is None or job.recording is None:
             self.record(path)
             job = self.jobs[path]
-        if job.status == "searching":
-            raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+        with _DISTILL_LOCK:  # two calls at once: exactly one starts
+            if job.status == "searching" or job._starting:
+                raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+            job._starting = True
+        try:
+            return self._start_distill(job, k_in, k_out, output_dims, background, callbacks, params)
+        finally:
+            job._starting = False
+
+    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params):
         k_in = _auto_k(k_in, job.recording.X.shape[1])
         k_out = _auto_k(k_out, job.recording.Y.shape[1])
         job._stop_requested = False

@@ -189,3 +189,14 @@ def test_stop_right_after_fit_async_is_kept(product_data):
 def test_empty_output_dims_is_refused(product_data):
     with pytest.raises(ValueError, match="output_dims is empty"):
         quick().fit(*product_data, output_dims=[])
+
+
+def test_second_background_search_on_one_distiller_is_refused(product_data):
+    d = quick(niterations=200, population_size=100)
+    handle = d.fit_async(*product_data)
+    try:
+        with pytest.raises(RuntimeError, match="already searching"):
+            d.fit_async(*product_data)
+    finally:
+        d.stop()
+        handle.wait()

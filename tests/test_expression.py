@@ -558,3 +558,12 @@ def test_simplified_falls_back_on_timeout(monkeypatch):
 def test_unicode_digits_are_not_numbers(text):
     with pytest.raises(ValueError):
         Expression.from_infix(text, ["x0"])
+
+
+def test_expression_module_sees_in_place_changes_of_its_constants_under_no_grad():
+    module = ExpressionModule(Expression.from_infix("2.0*x0", ["x0"]))
+    X = torch.ones(3, 1, dtype=torch.float32)
+    with torch.no_grad():
+        assert module(X).tolist() == [2.0, 2.0, 2.0]
+        module.constants.data[0] = 5.0
+        assert module(X).tolist() == [5.0, 5.0, 5.0]

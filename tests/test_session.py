@@ -1,6 +1,7 @@
 """Session: record → distill → pick → replace → compare → save / load, on a live model."""
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -273,3 +274,26 @@ def test_compare_scores_and_keeps_a_fine_tuned_surrogate(session, X, model):
     result = session.compare((X, y), metric="mse", example=X)
     assert model[0] is tuned
     assert result.after == pytest.approx(expected, rel=1e-6)
+
+
+def test_two_background_distills_at_once_start_one_search(model, X):
+    session = stl.Session(model, X, **{**QUICK, "niterations": 200, "population_size": 100})
+    session.record("0")
+    refused, barrier = [], threading.Barrier(2)
+
+    def start():
+        barrier.wait()
+        try:
+            session.distill("0", background=True)
+        except RuntimeError as exc:
+            refused.append(exc)
+
+    for _ in range(5):
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        session.stop("0")
+        session.jobs["0"].handle.wait()
+    assert len(refused) == 5
