@@ -9,10 +9,12 @@ background thread so a notebook kernel stays responsive. Backends only search.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -277,6 +279,21 @@ def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
 
 
 _START_LOCK = threading.Lock()  # check-and-start of background searches
+_RUNNING: weakref.WeakSet[SearchHandle] = weakref.WeakSet()
+EXIT_WAIT_S = 30.0
+"""At interpreter exit, how long to wait for stopped background searches to end."""
+
+
+@atexit.register
+def _stop_searches_at_exit() -> None:
+    """Stop background searches and wait for them (bounded) before the interpreter exits:
+    a daemon thread killed inside pyoperon's C++ aborted the process (SIGABRT)."""
+    handles = [h for h in list(_RUNNING) if not h.done]
+    for handle in handles:
+        handle.stop()
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for handle in handles:
+        handle._thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class SearchHandle:
@@ -306,6 +323,7 @@ class SearchHandle:
                     self._call(callback)
 
         self._thread = threading.Thread(target=run, name="symtorch-lab-search", daemon=True)
+        _RUNNING.add(self)
         self._thread.start()
 
     def add_done_callback(self, fn: Callable[[SearchHandle], None]) -> None:

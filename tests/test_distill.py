@@ -1,5 +1,7 @@
 """Distiller on the real Operon backend: fronts, PySR names, callbacks, Stop, threads, weights."""
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -200,3 +202,17 @@ def test_second_background_search_on_one_distiller_is_refused(product_data):
     finally:
         d.stop()
         handle.wait()
+
+
+EXIT_DURING_SEARCH = """
+import numpy as np, time
+from symtorch_lab.distill import Distiller
+X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+Distiller(population_size=100, niterations=100_000, max_rows=300).fit_async(X, X[:, 0] * X[:, 1])
+time.sleep(0.5)
+"""
+
+
+def test_interpreter_exit_during_a_background_search_ends_cleanly():
+    out = subprocess.run([sys.executable, "-c", EXIT_DURING_SEARCH], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-500:]
