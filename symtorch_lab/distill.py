@@ -188,7 +188,8 @@ class Distiller:
     def _fit_dim(self, backend, spec, dim, dims, X, y, w, split):
         train, val = split
         Xs, ys, ws = _params.subsample(X[train], y[train], w[train], self.max_rows, spec)
-        live = _LiveFront(self, dim, dims, self.variable_names_)
+        scale = _target_scale(ys)  # the engine searches on y / scale, in float32
+        live = _LiveFront(self, dim, dims, self.variable_names_, scale)
         # A custom loss drives the search itself where the engine can use it; otherwise the
         # engine searches on MSE and candidates are refitted and ranked under the loss below.
         custom = (
@@ -196,7 +197,7 @@ class Distiller:
         )
         raw = backend.search(
             Xs,
-            ys,
+            ys / scale,
             self.variable_names_,
             spec,
             sample_weight=ws,
@@ -209,18 +210,19 @@ class Distiller:
             self.stopped_ = True
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
-        front = self._build_front(raw, Xs, ys, ws)
+        front = self._build_front(raw, Xs, ys, ws, scale)
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = front
         self.best_[dim] = front.selected
 
-    def _build_front(self, raw: Sequence[RawCandidate], X, y, w) -> ParetoFront:
+    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_
         cands = []
         refit = self.refit or self.loss is not None
         for rc in raw:
-            expr = Expression.from_infix(rc.infix, names)
+            # back to original units; polish refits the constants and scores on the real y
+            expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
@@ -233,8 +235,9 @@ class Distiller:
 class _LiveFront:
     """Per-generation adapter: backend Progress → DistillProgress → user callbacks."""
 
-    def __init__(self, distiller: Distiller, dim: int, dims, names):
+    def __init__(self, distiller: Distiller, dim: int, dims, names, scale: float = 1.0):
         self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
+        self.scale = scale
         self.generation = 0
         self.stopped = False
         self._parsed: dict[str, Expression] = {}
@@ -257,14 +260,32 @@ class _LiveFront:
         for rc in progress.candidates:
             expr = self._parsed.get(rc.infix)
             if expr is None:
-                expr = self._parsed[rc.infix] = Expression.from_infix(rc.infix, self.names)
-            cands.append(Candidate(complexity=expr.complexity, loss=rc.loss, expression=expr))
+                infix = _unscaled(rc.infix, self.scale)
+                expr = self._parsed[rc.infix] = Expression.from_infix(infix, self.names)
+            loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
+            cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         try:
             return ParetoFront(
                 _within(cands, self.distiller.maxsize), self.distiller.model_selection
             )
         except ValueError:
             return None
+
+
+def _target_scale(y: np.ndarray) -> float:
+    """A power of ten bringing ``y`` near 1 when its magnitude is extreme, else 1.
+
+    The engine evaluates in float32: targets of size ~1e-12 fell below its tolerances and
+    ~1e20 overflowed its squared errors, and both came back as one constant.
+    """
+    magnitude = float(np.max(np.abs(y))) if len(y) else 0.0
+    if magnitude == 0.0 or 1e-6 <= magnitude <= 1e6:
+        return 1.0
+    return float(10.0 ** round(np.log10(magnitude)))
+
+
+def _unscaled(infix: str, scale: float) -> str:
+    return infix if scale == 1.0 else f"{scale!r}*({infix})"
 
 
 def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:

@@ -216,3 +216,15 @@ time.sleep(0.5)
 def test_interpreter_exit_during_a_background_search_ends_cleanly():
     out = subprocess.run([sys.executable, "-c", EXIT_DURING_SEARCH], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-500:]
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e30])
+def test_targets_at_extreme_scales_are_found_in_original_units(product_data, scale):
+    X, y = product_data
+    d = quick().fit(X, scale * y)
+    pick = d.fronts_[0].selected
+    assert pick.expression.variables_used  # not a constant
+    rel = np.sqrt(np.mean((pick.expression.numpy(X) - scale * y) ** 2)) / np.std(scale * y)
+    assert rel < 1e-6 and pick.loss == pytest.approx(
+        np.mean((pick.expression.numpy(X) - scale * y) ** 2), rel=1e-3
+    )
