@@ -297,3 +297,22 @@ def test_two_background_distills_at_once_start_one_search(model, X):
         session.stop("0")
         session.jobs["0"].handle.wait()
     assert len(refused) == 5
+
+
+def test_two_sessions_recording_from_two_threads_keep_apart_and_restore_training():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1)).train()
+    barrier, seen = threading.Barrier(2), {}
+
+    def run(n_rows):
+        session = stl.Session(model, torch.randn(n_rows, 2))
+        barrier.wait()
+        for _ in range(5):
+            seen[n_rows] = session.record("0")["0"].n_seen
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (3000, 5000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {3000: 3000, 5000: 5000}
+    assert all(m.training for m in model.modules())
