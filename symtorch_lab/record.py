@@ -105,14 +105,18 @@ class _PathState:
         self.thread = threading.get_ident()
         self.inputs: tuple | None = None  # copies taken before an in-place module ran
 
-    def before_call(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+    def before_call(self, module: nn.Module, args: tuple, kwargs: dict | None = None) -> None:
         """Pre-hook for modules that may overwrite their input (``inplace=True``)."""
         if threading.get_ident() == self.thread:
-            self.inputs = (tuple(map(_copy, args)), {k: _copy(v) for k, v in kwargs.items()})
+            kwargs = {k: _copy(v) for k, v in (kwargs or {}).items()}
+            self.inputs = (tuple(map(_copy, args)), kwargs)
 
-    def on_call(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+    def on_call(self, module: nn.Module, args: tuple, *kwargs_output: Any) -> None:
+        # torch registers a with_kwargs hook in two steps, so a forward in another thread at
+        # that moment calls it as hook(module, args, output): accept both forms.
         if threading.get_ident() != self.thread:
             return
+        kwargs, output = kwargs_output if len(kwargs_output) == 2 else ({}, kwargs_output[0])
         if self.inputs is not None:
             (args, kwargs), self.inputs = self.inputs, None
         inputs = select_input(self.path, module, args, kwargs, self.opts["input_index"])
