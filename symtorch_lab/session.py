@@ -280,6 +280,7 @@ class Session:
         if job.recording is not None or self.data is None:
             return job
         was_replaced = job.status == "replaced"
+        live = self.model.get_submodule(path) if was_replaced else None  # maybe fine-tuned
         if was_replaced:
             self.restore(path)
         try:
@@ -289,12 +290,13 @@ class Session:
             job.recording = rec[path]
         finally:
             if was_replaced:
-                self.replace(path)
+                self.replace(path, surrogate=live)
         return job
 
     def original_outputs(self, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
         """The original network's outputs on ``X`` (replaced modules put back meanwhile)."""
         replaced_now = [p for p, j in self.jobs.items() if j.status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
         try:
@@ -304,7 +306,7 @@ class Session:
                 )
         finally:
             for p in replaced_now:
-                self.replace(p)
+                self.replace(p, surrogate=live[p])
 
     def comparable_paths(self) -> list[str]:
         """What ``compare`` measures by default: the replaced modules, else every module

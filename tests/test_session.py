@@ -316,3 +316,11 @@ def test_two_sessions_recording_from_two_threads_keep_apart_and_restore_training
         t.join()
     assert seen == {3000: 3000, 5000: 5000}
     assert all(m.training for m in model.modules())
+
+
+def test_original_outputs_keeps_a_fine_tuned_surrogate(session, X, model):
+    tuned = session.replace("0")
+    with torch.no_grad():
+        tuned.terms[0].constants.add_(0.25)
+    session.original_outputs(X)
+    assert model[0] is tuned
