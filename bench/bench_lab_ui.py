@@ -10,9 +10,9 @@ fixture and helpers are reused), all timestamps taken in the page (``performance
 * front refresh rate: front redraws whose data changed, per second, while the search runs
   (the kernel coalesces updates to at most 4 per second);
 * module-tree render: the panel's own ``data-render-ms`` for a 626-module model (as in
-  tests/ui/test_panel.py), collapsed and after "expand all";
+  tests/browser/test_panel.py), collapsed and after "expand all";
 * notebook size: the saved .ipynb (widget state included) with 10 FrontWidgets (the cell of
-  tests/ui/test_front_widget.py) and with 10 distilled Lab widgets each showing a picked
+  tests/browser/test_front_widget.py) and with 10 distilled Lab widgets each showing a picked
   candidate (LaTeX + parity plot).
 
 Run: ``python bench/bench_lab_ui.py`` (about a minute on 2 cores).
@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.ui import conftest  # noqa: E402
-from tests.ui.conftest import write_notebook  # noqa: E402
-from tests.ui.lab import NOTEBOOK, open_notebook, run_all, wait_idle  # noqa: E402
-from tests.ui.test_front_widget import TEN  # noqa: E402
-from tests.ui.test_panel import MODELS  # noqa: E402
+from tests.browser import conftest  # noqa: E402
+from tests.browser.conftest import write_notebook  # noqa: E402
+from tests.browser.lab import NOTEBOOK, open_notebook, run_all, wait_idle  # noqa: E402
+from tests.browser.test_front_widget import TEN  # noqa: E402
+from tests.browser.test_panel import MODELS  # noqa: E402
 
 SEARCH_S = 12
 LIVE = f"""\
@@ -95,8 +95,8 @@ SEARCH_ENDED = """() => {
 GOALS = {
     "click_to_first_front_ms": "~2000 (issue 3)",
     "refresh_per_s": "<= 4 (kernel-side coalescing)",
-    "expanded_626_rows_ms": "< 1000 (tests/ui/test_panel.py)",
-    "ipynb_kb": "small; < 195 (tests/ui/test_front_widget.py)",
+    "expanded_626_rows_ms": "< 1000 (tests/browser/test_panel.py)",
+    "ipynb_kb": "small; < 195 (tests/browser/test_front_widget.py)",
 }
 
 

@@ -2,13 +2,15 @@
 
 Record what a submodule computes, run symbolic regression on it, pick an expression from the
 Pareto front, and replace the module by that expression. The engine (this package minus
-``widgets``) runs without any UI installed. Names are loaded lazily so that
+``ui``) runs without any UI installed. Names are loaded lazily so that
 ``import symtorch_lab`` stays cheap and a broken optional piece cannot break the rest.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -19,17 +21,17 @@ _EXPORTS = {
     "record": "record",
     "Recording": "record",
     "Distiller": "distill",
-    "PCAProjection": "reduce",
+    "PCAProjection": "pca",
     "SymbolicSurrogate": "surrogate",
     "replace": "surrogate",
     "replaced": "surrogate",
     "Session": "session",
     "SymbolicModel": "facade",
     "save_session": "io",
-    "load_session": "io",
-    "Lab": "widgets.lab",  # the only UI name: imported (with anywidget) on first use
+    "load_session": "session",
+    "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
 }
-_SUBMODULES = ("metrics", "plots", "demo", "science", "backends", "hooks", "operators")
+_SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
@@ -48,6 +50,19 @@ def __getattr__(name: str):
 
 def __dir__():
     return __all__
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule named like an export (``record``) must not replace the export:
+    the import system sets ``symtorch_lab.record = <module>`` after loading it."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return  # the export is resolved by __getattr__ (the submodule is in sys.modules)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -10,10 +10,12 @@ import difflib
 import inspect
 import math
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from ._batches import check_arrays, check_names
 from .expression import Expression
 
 # PySR parameters that have no meaning on the embedded Operon backend: accepted so PySR
@@ -83,11 +85,12 @@ PYSR_ONLY = frozenset(
 )
 
 
-def check_pysr_kwargs(kwargs: dict, backend) -> dict:
-    """Accept known PySR names (warn when ignored), reject unknown ones with suggestions."""
-    from .distill import Distiller
+def check_pysr_kwargs(kwargs: dict, backend, own: Sequence[str]) -> dict:
+    """Accept known PySR names (warn when ignored), reject unknown ones with suggestions.
 
-    own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
+    ``own`` are the caller's own parameter names, offered as suggestions next to PySR's.
+    """
+    own = list(own)
     for name in kwargs:
         if name not in PYSR_ONLY:
             close = difflib.get_close_matches(name, own + sorted(PYSR_ONLY), n=3)
@@ -102,60 +105,21 @@ def check_pysr_kwargs(kwargs: dict, backend) -> dict:
     return dict(kwargs)
 
 
-def to_numpy(a, name: str) -> np.ndarray:
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().double().numpy()
-    try:
-        return np.asarray(a, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric, got {type(a).__name__}: {exc}") from None
-
-
 def check_data(X, y, sample_weight, variable_names):
-    """Return float64 ``X (n, d)``, ``Y (n, k)``, weights ``(n,)`` and variable names."""
-    X, Y = to_numpy(X, "X"), to_numpy(y, "y")
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (rows, features), got shape {X.shape}")
-    Y = Y[:, None] if Y.ndim == 1 else Y
-    if Y.ndim != 2 or len(Y) != len(X):
-        raise ValueError(f"y must have {len(X)} rows like X {X.shape}, got shape {Y.shape}")
-    if len(X) < 2:
-        raise ValueError(f"need at least 2 rows to fit, got {len(X)}")
-    for name, arr in (("X", X), ("y", Y)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            rows, cols = np.nonzero(bad)
-            raise ValueError(
-                f"{name} has {bad.sum()} non-finite values (first at row {rows[0]}, column "
-                f"{cols[0]}: {arr[rows[0], cols[0]]}); drop or fix them before distilling"
-            )
-    w = np.ones(len(X)) if sample_weight is None else to_numpy(sample_weight, "sample_weight")
-    if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(
-            f"sample_weight must be {len(X)} finite non-negative numbers with a positive sum"
-        )
-    names = check_names(variable_names, X.shape[1])
-    return X, Y, w, names
+    """Return float64 ``X (n, d)``, ``Y (n, k)``, weights ``(n,)`` and variable names.
 
-
-def check_names(variable_names, n_features: int) -> tuple[str, ...]:
-    if variable_names is None:
-        return tuple(f"x{i}" for i in range(n_features))
-    names = tuple(str(n) for n in variable_names)
-    if len(names) != n_features:
-        raise ValueError(f"{len(names)} variable_names given for {n_features} features: {names}")
-    bad = [n for n in names if not n.isidentifier()]
-    if bad or len(set(names)) != len(names):
-        raise ValueError(f"variable_names must be unique identifiers; bad: {bad or names}")
-    return names
+    The checks are the engine's one X/y/weight validator (:func:`_batches.check_arrays`).
+    """
+    X, Y, w = check_arrays(X, y, sample_weight, where="Distiller.fit", min_rows=2)
+    return X, Y, w, check_names(variable_names, X.shape[1])
 
 
 def check_dims(output_dims, n_outputs: int) -> tuple[int, ...]:
     if output_dims is None:
         return tuple(range(n_outputs))
     dims = (output_dims,) if isinstance(output_dims, int | np.integer) else tuple(output_dims)
+    if not dims:
+        raise ValueError(f"output_dims is empty: name at least one of the {n_outputs} outputs")
     for d in dims:
         if not 0 <= int(d) < n_outputs:
             raise ValueError(f"output dim {d} is out of range for {n_outputs} output columns")

@@ -1,46 +1,39 @@
-"""Float64 refitting of an expression's constants (behind :meth:`Expression.refit`).
+"""Float64 refitting of a formula's constants (behind :meth:`Expression.refit`).
 
 Search backends optimise constants in float32 on a subsample, often with a different loss; a
 short float64 refit on the full recording, with the user's weights or loss, recovers the last
 digits. Both paths return ``None`` unless the refit is finite and strictly better than the
 starting constants, so a refit can never make a fit worse.
+
+It works on a :class:`Formula` (the compiled numpy and torch functions, the columns they read
+and the starting constants), not on ``Expression`` itself, so ``expression`` imports this
+module and never the reverse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 import torch
 
-if TYPE_CHECKING:
-    from .expression import Expression
-
 _BAD_RESIDUAL = 1e100  # stands in for non-finite residuals so the optimiser backs away
 
 
-def check_targets(y: Any, sample_weight: Any, n: int, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``y`` as float64 ``(n,)`` and weights (ones by default), or raise ``ValueError``."""
-    if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != (n,):
-        raise ValueError(f"expression {where}: expected y of shape ({n},), got shape {y.shape}")
-    if sample_weight is None:
-        return y, np.ones(n)
-    if isinstance(sample_weight, torch.Tensor):
-        sample_weight = sample_weight.detach().cpu().numpy()
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-        raise ValueError(
-            f"expression {where}: sample_weight must be finite, non-negative, not all zero and "
-            f"of shape ({n},); got shape {w.shape}"
-        )
-    return y, w
+@dataclass(frozen=True)
+class Formula:
+    """What a refit needs of an expression.
+
+    ``numpy_fn(columns, constants)`` and ``torch_fn(columns, constants)`` are its compiled
+    forms (``columns`` maps a feature index to its column); ``used`` are the indices it reads.
+    """
+
+    numpy_fn: Callable
+    torch_fn: Callable
+    used: tuple[int, ...]
+    constants: np.ndarray
 
 
 def weighted_mse(pred: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -65,28 +58,28 @@ def _jacobian(fn: Callable, columns: dict[int, torch.Tensor], c: np.ndarray, n: 
 
 
 def least_squares_constants(
-    expr: Expression, X: np.ndarray, y: np.ndarray, w: np.ndarray
+    formula: Formula, X: np.ndarray, y: np.ndarray, w: np.ndarray
 ) -> np.ndarray | None:
     """Minimise the weighted MSE with ``scipy.optimize.least_squares`` (residuals * sqrt(w)).
 
     The Jacobian is exact (autodiff through the torch form, see :func:`_jacobian`), not
     finite differences: that is what brings constants back to ~1e-12 on exact data.
     """
-    columns = {j: np.ascontiguousarray(X[:, j]) for j in expr.variables_used}
+    columns = {j: np.ascontiguousarray(X[:, j]) for j in formula.used}
     torch_columns = {j: torch.from_numpy(col) for j, col in columns.items()}
     sqrt_w = np.sqrt(w)
-    start = expr.constants
+    start = formula.constants
 
     def predict(c: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.broadcast_to(expr._numpy_fn(columns, c), y.shape)
+            return np.broadcast_to(formula.numpy_fn(columns, c), y.shape)
 
     def residuals(c: np.ndarray) -> np.ndarray:
         r = sqrt_w * (predict(c) - y)
         return np.where(np.isfinite(r), r, _BAD_RESIDUAL)
 
     def jacobian(c: np.ndarray) -> np.ndarray:
-        jac = _jacobian(expr._torch_fn, torch_columns, c, len(y)) * sqrt_w[:, None]
+        jac = _jacobian(formula.torch_fn, torch_columns, c, len(y)) * sqrt_w[:, None]
         return np.where(np.isfinite(jac), jac, 0.0)
 
     before = weighted_mse(predict(start), y, w)
@@ -114,18 +107,23 @@ def least_squares_constants(
 
 
 def lbfgs_constants(
-    expr: Expression,
+    formula: Formula,
     X: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
     loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> np.ndarray | None:
-    """Minimise a custom torch loss over the module's float64 constants with L-BFGS."""
-    module = expr.torch()
+    """Minimise a custom torch loss over the formula's float64 constants with L-BFGS."""
+    constants = torch.tensor(formula.constants, dtype=torch.float64, requires_grad=True)
     Xt, yt, wt = (torch.as_tensor(a, dtype=torch.float64) for a in (X, y, w))
+    columns = {j: Xt[:, j] for j in formula.used}
+
+    def predict() -> torch.Tensor:
+        out = formula.torch_fn(columns, constants.unbind())
+        return out if out.shape == yt.shape else out.expand(yt.shape)  # a constant formula
 
     def objective() -> torch.Tensor:
-        value = loss(module(Xt), yt, wt)
+        value = loss(predict(), yt, wt)
         if not isinstance(value, torch.Tensor) or value.numel() != 1:
             raise ValueError(f"loss must return a scalar tensor, got {value!r:.80}")
         return value.reshape(())
@@ -138,7 +136,7 @@ def lbfgs_constants(
         return value
 
     optimizer = torch.optim.LBFGS(
-        [module.constants],
+        [constants],
         lr=1.0,
         max_iter=200,
         tolerance_grad=1e-12,
@@ -151,4 +149,4 @@ def lbfgs_constants(
     with torch.no_grad():
         after = float(objective())
     better = np.isfinite(after) and (after < before or not np.isfinite(before))
-    return module.constants.detach().numpy().copy() if better else None
+    return constants.detach().numpy().copy() if better else None

@@ -8,9 +8,10 @@ clock drift hits both equally, and peak memory defined so that the original modu
 for ``restore()`` are not charged to the hybrid.
 
 Timing and memory live apart from the scoring in :mod:`symtorch_lab.metrics` (one concern
-per module). This module imports from it (``evaluate``, ``evaluating`` and its batch
-helpers); :mod:`symtorch_lab.metrics` only re-exports the public names below lazily, so there is
-no import cycle.
+per module); this module builds on it and on the data contract of :mod:`symtorch_lab._batches`,
+and neither imports this one. When ``data`` carries no targets (a tensor of inputs, a callable
+``f(model)``), both sides are scored against the original model's outputs: the metric then
+says how far the hybrid strays from the network it replaces.
 """
 
 from __future__ import annotations
@@ -27,18 +28,17 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from symtorch_lab.metrics import (
-    Metric,
-    MetricFn,
-    _is_single_batch,
-    _iter_batches,
-    _model_device,
-    _scorer,
-    _split,
-    _to,
-    evaluate,
+from ._batches import (
+    check_reusable,
     evaluating,
+    first_inputs,
+    iter_batches,
+    model_device,
+    runs_model,
+    split,
 )
+from ._batches import to_device as _to
+from .metrics import Metric, MetricFn, _scorer, evaluate, outputs
 
 __all__ = ["Comparison", "compare", "parameter_bytes", "peak_memory", "throughput"]
 
@@ -104,7 +104,7 @@ def throughput(
     """
     if repeats < 1 or warmup < 0:
         raise ValueError(f"throughput: need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
-    args, kwargs = _example_inputs(example, _model_device(model))
+    args, kwargs = _example_inputs(example, model_device(model))
     n = _n_units(args, kwargs, unit)
     with evaluating(model):
         for _ in range(warmup):
@@ -160,7 +160,7 @@ def peak_memory(model: nn.Module, example: Any) -> int:
     when a wide layer is replaced. Weights are counted from the model rather than the allocator
     so that modules swapped out (but kept alive to restore them) are not charged.
     """
-    device = _model_device(model)
+    device = model_device(model)
     args, kwargs = _example_inputs(example, device)
     with evaluating(model):
         if device is not None and device.type == "cuda":
@@ -307,23 +307,15 @@ def _interleaved(model, factory, args, kwargs, repeats, warmup) -> tuple[list, l
     return before, after
 
 
-def _reusable(data: Any) -> Any:
-    """``compare`` reads ``data`` twice: refuse one-shot iterators instead of scoring nothing."""
-    if not callable(data) and not _is_single_batch(data) and iter(data) is data:
-        raise TypeError(
-            "compare: data is a one-shot iterator; pass a list, a DataLoader or a zero-argument "
-            "callable returning a fresh iterator"
-        )
-    return data
-
-
-def _default_example(data: Any, metric: str, batch_size: int | None) -> Any:
-    """The inputs of the first batch, to time when the caller gives no ``example``."""
-    first = next(iter(_iter_batches(data, batch_size)), None)
-    if first is None:
-        raise ValueError("compare: data yielded no batches")
-    batch = _split(first, metric)
-    return batch.kwargs or (batch.args[0] if len(batch.args) == 1 else batch.args)
+def _reference(model: nn.Module, data: Any, name: str, batch_size: int | None):
+    """The original's outputs as targets when ``data`` carries none (``None`` otherwise)."""
+    if name in ("accuracy", "cross_entropy", "perplexity"):
+        return None  # these need labels or tokens; evaluate says so
+    if not runs_model(data):
+        first = next(iter(iter_batches(data, batch_size)), None)
+        if first is None or split(first).target is not None:
+            return None
+    return outputs(model, data, batch_size=batch_size)
 
 
 def compare(
@@ -342,21 +334,25 @@ def compare(
 
     ``replacements`` is a zero-argument callable returning a context manager that swaps modules
     for its duration (``lambda: replaced(model, mapping)``), or the mapping itself. ``data`` and
-    ``metric`` are as in :func:`evaluate`; ``example`` (default: the first batch's inputs) is
-    timed with ``repeats`` interleaved forwards per side after ``warmup`` pairs.
+    ``metric`` are as in :func:`~symtorch_lab.metrics.evaluate`; data without targets (inputs
+    only, or ``f(model)``) is scored against the original model's outputs. ``example``
+    (default: the first model call's inputs) is timed with ``repeats`` interleaved forwards per
+    side after ``warmup`` pairs.
     """
     factory = _factory(model, replacements)
-    data = _reusable(data)
+    data = check_reusable(data, "compare")
     name = _scorer(metric)[0]
-    example = _default_example(data, name, batch_size) if example is None else example
+    if example is None:
+        example = first_inputs(model, data, batch_size=batch_size)
     if repeats < 1 or warmup < 0:
         raise ValueError(f"compare: need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
-    args, kwargs = _example_inputs(example, _model_device(model))
+    args, kwargs = _example_inputs(example, model_device(model))
     n = _n_units(args, kwargs, unit)
-    before = evaluate(model, data, metric, batch_size=batch_size)
+    reference = _reference(model, data, name, batch_size)
+    before = evaluate(model, data, metric, batch_size=batch_size, targets=reference)
     memory_before, params_before = peak_memory(model, example), parameter_bytes(model)
     with _swapped(factory, model):
-        after = evaluate(model, data, metric, batch_size=batch_size)
+        after = evaluate(model, data, metric, batch_size=batch_size, targets=reference)
         memory_after, params_after = peak_memory(model, example), parameter_bytes(model)
     times_before, times_after = _interleaved(model, factory, args, kwargs, repeats, warmup)
     return Comparison(
@@ -368,7 +364,7 @@ def compare(
         unit=unit,
         memory_before=memory_before,
         memory_after=memory_after,
-        memory_method=_memory_method(_model_device(model)),
+        memory_method=_memory_method(model_device(model)),
         parameter_bytes_before=params_before,
         parameter_bytes_after=params_after,
         times_before=tuple(times_before),

@@ -20,6 +20,10 @@ from torch import nn
 from .session import Session
 
 LAW = "x0**2 + 3*sin(x4) - 4"
+_ABOUT = (
+    f"An MLP trained on the hidden law y = {LAW} (five inputs, x1..x3 unused) was recorded, "
+    "distilled with the embedded Operon backend, and replaced by its picked expression."
+)
 
 
 def hidden_law(X: torch.Tensor) -> torch.Tensor:
@@ -144,38 +148,10 @@ def run_demo(
     comparison = session.compare((X_test, y_test), metric="mse", example=X_test[:4096])
     log(str(comparison))
     session.replace("mlp")
-    out = write_report(report, session, X_test, comparison) if report else None
+    out = session.report(report, title="symtorch_lab demo", description=_ABOUT) if report else None
     if out:
         log(f"Report written to {out}")
     return DemoResult(model, session, comparison, out)
-
-
-def write_report(path: Path, session: Session, X_test, comparison) -> Path:
-    """One self-contained HTML page (plotly.js embedded once, works offline)."""
-    from . import plots
-
-    job = session.jobs["mlp"]
-    front = job.fronts[0]
-    with torch.no_grad():
-        session.restore("mlp")
-        y_nn = session.model(X_test).numpy()
-        session.replace("mlp")
-    y_expr = front.selected.expression.numpy(X_test.numpy().astype(float))
-    figs = [
-        plots.front_figure(job.fronts, title="Pareto front of module 'mlp'"),
-        plots.parity_figure(y_nn, y_expr, title=f"MLP vs {front.selected.expression}"),
-        plots.comparison_figure(comparison),
-    ]
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
-    html = (
-        "<html><head><meta charset='utf-8'><title>symtorch_lab demo</title></head><body>"
-        f"<h1>symtorch_lab demo</h1><p>Hidden law: <code>{LAW}</code>. Picked: "
-        f"<code>{front.selected.expression}</code></p>" + "".join(parts) + "</body></html>"
-    )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html)
-    return path
 
 
 def main(argv=None) -> int:

@@ -4,144 +4,30 @@ A surrogate is only worth having if the task metric barely moves (SymTorch's LLM
 perplexity 10.62 -> 13.76 for +8.3 % tokens/s). :func:`evaluate` computes that metric the
 same way for the original and the hybrid model: exact dataset means rather than means of
 batch means, next-token shifting and attention masks for perplexity, and every module's own
-training flag restored afterwards (:func:`evaluating`). Batch handling (pairs, dict batches,
-``DataLoader`` objects, factories) lives here because scoring is where it is defined;
-:mod:`symtorch_lab.benchmark` reuses it for timing and memory.
-
-:func:`~symtorch_lab.benchmark.compare`, :class:`~symtorch_lab.benchmark.Comparison`,
-:func:`~symtorch_lab.benchmark.throughput`, :func:`~symtorch_lab.benchmark.peak_memory` and
-:func:`~symtorch_lab.benchmark.parameter_bytes` moved to :mod:`symtorch_lab.benchmark` to keep
-each module to one concern; they are still importable from here (``from symtorch_lab.metrics
-import compare``) through a lazy module ``__getattr__``, so importing either module first never
-meets a half-initialised other one.
+training flag restored afterwards (:func:`evaluating`). What ``data`` may be is the engine's
+one data contract (:mod:`symtorch_lab._batches`); data that carries no targets (a tensor of
+inputs, a callable ``f(model)``) is scored against given ``targets``, typically the original
+model's :func:`outputs`. Timing, memory and the side-by-side :func:`~symtorch_lab.benchmark.compare`
+live in :mod:`symtorch_lab.benchmark`, which builds on this module (never the reverse).
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .hooks import eval_mode
+from ._batches import IGNORE_INDEX, evaluating, run
 
-if TYPE_CHECKING:  # real imports for type checkers only; at run time see __getattr__ below
-    from symtorch_lab.benchmark import (
-        Comparison,
-        compare,
-        parameter_bytes,
-        peak_memory,
-        throughput,
-    )
-
-__all__ = ["METRICS", "Comparison", "compare", "evaluate", "evaluating", "parameter_bytes"]
-__all__ += ["peak_memory", "throughput"]
+__all__ = ["METRICS", "evaluate", "evaluating", "outputs"]
 
 METRICS = ("mse", "mae", "accuracy", "cross_entropy", "perplexity")
-IGNORE_INDEX = -100  # Hugging Face / torch convention for targets that are not scored
 Metric = Literal["mse", "mae", "accuracy", "cross_entropy", "perplexity"]
 MetricFn = Callable[[torch.Tensor, torch.Tensor], float]
-
-
-@contextlib.contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """``eval()`` + ``no_grad`` for the block, then restore every module's own training flag.
-
-    ``model.train()`` afterwards would be wrong for models that keep some parts in eval mode
-    (frozen BatchNorm, a frozen backbone), so each flag is restored individually.
-    """
-    with eval_mode(model), torch.no_grad():
-        yield model
-
-
-@dataclass(frozen=True)
-class _Batch:
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    target: torch.Tensor | None
-
-
-def _is_single_batch(data: Any) -> bool:
-    if isinstance(data, torch.Tensor | Mapping):
-        return True
-    # only a *tuple* is one (X, y) pair: a list of two tensors is two batches of input_ids
-    return isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)
-
-
-def _leading(obj: Any) -> int | None:
-    if isinstance(obj, torch.Tensor):
-        return obj.shape[0] if obj.ndim else None
-    values = obj.values() if isinstance(obj, Mapping) else obj
-    return next((n for n in map(_leading, values) if n is not None), None)
-
-
-def _take(obj: Any, index: slice) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj[index] if obj.ndim else obj
-    if isinstance(obj, Mapping):
-        return {key: _take(value, index) for key, value in obj.items()}
-    return type(obj)(_take(value, index) for value in obj)
-
-
-def _iter_batches(data: Any, batch_size: int | None) -> Iterator[Any]:
-    """Yield raw batches from a pair/tensor/dict, an iterable of those, or a factory of either."""
-    if callable(data) and not isinstance(data, torch.Tensor | nn.Module):
-        data = data()
-    if not _is_single_batch(data):
-        yield from data
-        return
-    n = _leading(data)
-    if batch_size is None or n is None:
-        yield data
-        return
-    for start in range(0, n, batch_size):
-        yield _take(data, slice(start, start + batch_size))
-
-
-def _split(batch: Any, metric: str) -> _Batch:
-    """Model inputs and target of one batch; dicts are passed as keyword arguments (HF style)."""
-    lm = metric == "perplexity"
-    if isinstance(batch, Mapping):
-        kwargs = {key: value for key, value in batch.items() if key != "labels"}
-        target = batch.get("labels", batch.get("input_ids") if lm else None)
-        if lm and target is not None and "attention_mask" in batch:
-            target = target.masked_fill(
-                batch["attention_mask"].to(target.device) == 0, IGNORE_INDEX
-            )
-        return _Batch((), kwargs, target)
-    if isinstance(batch, torch.Tensor):
-        return _Batch((batch,), {}, batch if lm else None)
-    if isinstance(batch, tuple | list) and len(batch) == 2:
-        return _Batch((batch[0],), {}, batch[1])
-    size = f" of length {len(batch)}" if isinstance(batch, tuple | list) else ""
-    raise TypeError(
-        "metrics: a batch must be a tensor, an (inputs, target) pair or a dict, "
-        f"got {type(batch).__name__}{size}"
-    )
-
-
-def _to(obj: Any, device: torch.device | None) -> Any:
-    if device is None:
-        return obj
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, Mapping):
-        return {key: _to(value, device) for key, value in obj.items()}
-    if isinstance(obj, tuple | list):
-        return type(obj)(_to(value, device) for value in obj)
-    return obj
-
-
-def _model_device(model: nn.Module) -> torch.device | None:
-    for tensor in (*model.parameters(), *model.buffers()):
-        return tensor.device
-    return None
 
 
 def _output_tensor(output: Any) -> torch.Tensor:
@@ -242,44 +128,61 @@ def evaluate(
     metric: Metric | MetricFn = "mse",
     *,
     batch_size: int | None = None,
+    targets: Sequence[torch.Tensor] | None = None,
 ) -> float:
     """Task metric of ``model`` on ``data``, in eval mode under ``no_grad``.
 
-    ``data`` is an ``(X, y)`` pair, a tensor of ``input_ids`` (perplexity), a dict batch
-    (``input_ids``/``attention_mask``/``labels``), an iterable of those (a ``DataLoader``), or
-    a zero-argument callable returning any of them. ``batch_size`` splits a single in-memory
-    batch. Built-in metrics are exact dataset means (not means of batch means); a callable
-    ``metric(output, target) -> float`` is averaged weighted by ``len(target)``.
+    ``data`` is any form of the engine's data contract (:mod:`symtorch_lab._batches`): an
+    ``(X, y)`` pair, a tensor of ``input_ids`` (perplexity), a dict batch
+    (``input_ids``/``attention_mask``/``labels``), an iterable of those (a ``DataLoader``), a
+    zero-argument callable returning any of them, or a callable ``f(model)`` that runs the
+    model itself. ``targets`` gives one target per model call, in order, for data without
+    targets (typically the original model's :func:`outputs`). ``batch_size`` splits a single
+    in-memory batch. Built-in metrics are exact dataset means (not means of batch means); a
+    callable ``metric(output, target) -> float`` is averaged weighted by ``len(target)``.
     """
     name, score = _scorer(metric)
-    device = _model_device(model)
-    total, count = 0.0, 0
+    given = None if targets is None else list(targets)
+    total, count, calls = 0.0, 0, 0
+
+    def on_output(output: Any, target: torch.Tensor | None) -> None:
+        nonlocal total, count, calls
+        calls += 1
+        if given is not None:
+            if calls > len(given):
+                return  # counted; reported after the run
+            target = given[calls - 1]
+        if target is None:
+            raise ValueError(
+                f"evaluate: metric {name!r} needs targets: give (X, y) pairs, dicts with "
+                "'labels', or targets= (one per model call) for a callable f(model)"
+            )
+        out = _output_tensor(output)
+        batch_sum, batch_count = score(out, target.to(out.device))
+        total, count = total + batch_sum, count + batch_count
+
     with evaluating(model):
-        for raw in _iter_batches(data, batch_size):
-            batch = _split(raw, name)
-            if batch.target is None:
-                msg = "needs targets: give (X, y) pairs or dicts with 'labels'"
-                raise ValueError(f"evaluate: metric {name!r} {msg}")
-            out = _output_tensor(model(*_to(batch.args, device), **_to(batch.kwargs, device)))
-            batch_sum, batch_count = score(out, batch.target.to(out.device))
-            total, count = total + batch_sum, count + batch_count
+        run(model, data, batch_size=batch_size, lm=name == "perplexity", on_output=on_output)
+    if given is not None and calls != len(given):
+        raise ValueError(f"evaluate: {len(given)} targets for {calls} forward calls")
     if count == 0:
         raise ValueError(f"evaluate: data gave nothing to score for metric {name!r}")
     mean = total / count
     return math.exp(mean) if name == "perplexity" else mean
 
 
-_MOVED_TO_BENCHMARK = ("Comparison", "compare", "parameter_bytes", "peak_memory", "throughput")
+def outputs(model: nn.Module, data: Any, *, batch_size: int | None = None) -> list[torch.Tensor]:
+    """The prediction tensor of every model call on ``data``, in order (eval, ``no_grad``).
 
-
-def __getattr__(name: str) -> Any:
-    """Re-export the timing/memory API from :mod:`symtorch_lab.benchmark` on first use."""
-    if name in _MOVED_TO_BENCHMARK:
-        value = getattr(importlib.import_module("symtorch_lab.benchmark"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MOVED_TO_BENCHMARK})
+    What :func:`evaluate` takes as ``targets`` to score another model (the hybrid) against
+    this one when the data has no targets of its own.
+    """
+    found: list[torch.Tensor] = []
+    with evaluating(model):
+        run(
+            model,
+            data,
+            batch_size=batch_size,
+            on_output=lambda out, _t: found.append(_output_tensor(out).detach()),
+        )
+    return found

@@ -17,41 +17,29 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import io
+from ._batches import run
 from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
 from .hooks import eval_mode
+from .pca import PCAProjection
 from .record import Recording, record
-from .reduce import PCAProjection
 from .surrogate import Replacement, SymbolicSurrogate, replace
 
 STATUSES = ("not_distilled", "searching", "distilled", "replaced")
+AUTO_K = 8  # k_in/k_out="auto": layers wider than this are searched through PCA to this many dims
+_DISTILL_LOCK = threading.Lock()
 
 
 def run_model(model: nn.Module, data, batch_size: int = 1024) -> None:
     """Feed ``data`` through ``model`` without gradients.
 
-    ``data`` is a tensor (split into batches), an iterable of batches (a DataLoader; tuples
-    and lists use their first element, dicts are passed as keyword arguments), or a callable
-    ``f(model)`` that runs the model itself.
+    ``data`` is any form of the engine's data contract (:mod:`symtorch_lab._batches`): a
+    tensor (split into batches), one batch or an iterable of batches (a DataLoader; tuples
+    and lists are ``(inputs,)`` or ``(inputs, target)``, dicts are keyword arguments), or a
+    callable ``f(model)`` that runs the model itself.
     """
-    with torch.no_grad():
-        if callable(data) and not isinstance(data, torch.Tensor | nn.Module):
-            data(model)
-        elif isinstance(data, torch.Tensor):
-            for start in range(0, len(data), batch_size):
-                model(data[start : start + batch_size])
-        elif isinstance(data, Iterable):
-            for batch in data:
-                if isinstance(batch, Mapping):
-                    model(**batch)
-                elif isinstance(batch, tuple | list):
-                    model(batch[0])
-                else:
-                    model(batch)
-        else:
-            raise TypeError(
-                f"data must be a tensor, an iterable of batches or a callable, got {type(data)}"
-            )
+    run(model, data, batch_size=batch_size)
 
 
 class LayerJob:
@@ -69,8 +57,9 @@ class LayerJob:
         self.live: dict[int, ParetoFront] = {}
         self.progress: dict[str, Any] = {}
         self.replacement: Replacement | None = None
-        self.version = 0  # bumped on every change, so views can coalesce updates
+        self._stop_requested = False
         self._lock = threading.Lock()
+        self._starting = False  # a distill() is between its check and its start
 
     @property
     def status(self) -> str:
@@ -79,6 +68,17 @@ class LayerJob:
         if self.handle is not None and not self.handle.done:
             return "searching"
         return "distilled" if self.fronts else "not_distilled"
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for and the search has not ended yet."""
+        return self._stop_requested and self.status == "searching"
+
+    def stop(self) -> None:
+        """End the search after the current generation; the partial fronts are kept."""
+        if self.distiller is not None:
+            self._stop_requested = True
+            self.distiller.stop()
 
     def _on_progress(self, event: DistillProgress) -> None:
         with self._lock:
@@ -90,13 +90,11 @@ class LayerJob:
                 "elapsed": event.elapsed,
                 "dims": list(event.dims),
             }
-            self.version += 1
 
     def _finish(self, distiller: Distiller) -> None:
         with self._lock:
             self.fronts.update(distiller.fronts_)
             self.live = {}
-            self.version += 1
 
     def current_fronts(self) -> dict[int, ParetoFront]:
         """Final fronts where a dim is done, otherwise the live front of the running search."""
@@ -110,7 +108,40 @@ class LayerJob:
         if dim not in self.fronts:
             raise KeyError(f"module {self.path!r}: output dim {dim} has no final front yet")
         self.fronts[dim].pick(**by)
-        self.version += 1
+
+    def search_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (X, Y) the search saw: the recording through the job's PCA projections."""
+        rec = self.recording
+        if rec is None:
+            return None
+        X, Y = rec.X, rec.Y
+        if self.in_projection is not None:
+            X = np.asarray(self.in_projection.transform(torch.as_tensor(X)), dtype=float)
+        if self.out_projection is not None:
+            Y = np.asarray(self.out_projection.transform(torch.as_tensor(Y)), dtype=float)
+        return X, Y
+
+    def parity(self, dim: int, expression, max_rows: int = 2000):
+        """(network, expression) outputs of search dim ``dim`` on at most ``max_rows`` evenly
+        spaced recorded rows, or None without a recording."""
+        rows = self.search_rows()
+        if rows is None:
+            return None
+        X, Y = rows
+        keep = np.linspace(0, len(Y) - 1, min(len(Y), max_rows)).astype(int)
+        return Y[keep, dim], np.asarray(expression.numpy(X[keep]), dtype=float)
+
+    def heldout(self, dim: int, candidate) -> tuple[float | None, str]:
+        """``candidate``'s held-out MSE on dim ``dim`` and the rows it is measured on:
+        ``"validation"`` (rows the Distiller held out), ``"all_rows"`` (every recorded row,
+        search rows included: no rows were held out) or ``"none"`` (no recording)."""
+        if "val_loss" in candidate.metrics:
+            return float(candidate.metrics["val_loss"]), "validation"
+        rows = self.search_rows()
+        if rows is None:
+            return None, "none"
+        X, Y = rows
+        return float(np.mean((candidate.expression.numpy(X) - Y[:, dim]) ** 2)), "all_rows"
 
     def surrogate(self) -> SymbolicSurrogate:
         """A surrogate made of the picked expression of every output dimension."""
@@ -131,22 +162,7 @@ class LayerJob:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "meta": self.meta,
-            "in_projection": self.in_projection.to_json() if self.in_projection else None,
-            "out_projection": self.out_projection.to_json() if self.out_projection else None,
-            "fronts": {str(d): f.to_json() for d, f in sorted(self.fronts.items())},
-            "replaced": self.status == "replaced",
-            # the live surrogate, so constants fine-tuned after replacing survive a save
-            "surrogate": self._live_surrogate_json(),
-        }
-
-    def _live_surrogate_json(self) -> dict[str, Any] | None:
-        if self.status != "replaced":
-            return None
-        module = self.replacement.model.get_submodule(self.path)
-        return module.to_json() if isinstance(module, SymbolicSurrogate) else None
+        return io.layer_to_json(self)
 
 
 class Session:
@@ -205,20 +221,35 @@ class Session:
         self,
         path: str,
         *,
-        k_in: int | None = None,
-        k_out: int | None = None,
+        k_in: int | str | None = None,
+        k_out: int | str | None = None,
         output_dims=None,
         background: bool = False,
         callbacks: Iterable[Callable] = (),
         **params,
     ) -> LayerJob:
-        """Search expressions for one module; ``background=True`` returns at once."""
+        """Search expressions for one module; ``background=True`` returns at once.
+
+        ``k_in`` / ``k_out`` search through a PCA projection of that many dims (``"auto"``:
+        8 for layers wider than 8; None or 0: no projection).
+        """
         job = self.jobs.get(path)
         if job is None or job.recording is None:
             self.record(path)
             job = self.jobs[path]
-        if job.status == "searching":
-            raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+        with _DISTILL_LOCK:  # two calls at once: exactly one starts
+            if job.status == "searching" or job._starting:
+                raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+            job._starting = True
+        try:
+            return self._start_distill(job, k_in, k_out, output_dims, background, callbacks, params)
+        finally:
+            job._starting = False
+
+    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params):
+        k_in = _auto_k(k_in, job.recording.X.shape[1])
+        k_out = _auto_k(k_out, job.recording.Y.shape[1])
+        job._stop_requested = False
         X, Y, names = _project(job, k_in, k_out)
         merged = {**self.distiller_params, **params}
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
@@ -234,9 +265,56 @@ class Session:
         return job
 
     def stop(self, path: str) -> None:
-        job = self.jobs[path]
-        if job.distiller is not None:
-            job.distiller.stop()
+        """End the search on ``path`` after the current generation (see ``LayerJob.stop``)."""
+        job = self.jobs.get(path)
+        if job is None or job.distiller is None:
+            raise ValueError(
+                f"module {path!r} has not been distilled in this session: no search to stop"
+            )
+        job.stop()
+
+    def ensure_recording(self, path: str) -> LayerJob:
+        """Record the original module again when its job has no rows (a loaded session), on
+        the session's data; the job (with its fronts) is kept. A no-op without data."""
+        job = self._get(path)
+        if job.recording is not None or self.data is None:
+            return job
+        was_replaced = job.status == "replaced"
+        live = self.model.get_submodule(path) if was_replaced else None  # maybe fine-tuned
+        if was_replaced:
+            self.restore(path)
+        try:
+            with record(self.model, [path], max_samples=self.max_samples) as rec:
+                with eval_mode(self.model):
+                    run_model(self.model, self.data)
+            job.recording = rec[path]
+        finally:
+            if was_replaced:
+                self.replace(path, surrogate=live)
+        return job
+
+    def original_outputs(self, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+        """The original network's outputs on ``X`` (replaced modules put back meanwhile)."""
+        replaced_now = [p for p, j in self.jobs.items() if j.status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
+        for p in replaced_now:
+            self.restore(p)
+        try:
+            with torch.no_grad(), eval_mode(self.model):
+                return torch.cat(
+                    [self.model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+                )
+        finally:
+            for p in replaced_now:
+                self.replace(p, surrogate=live[p])
+
+    def comparable_paths(self) -> list[str]:
+        """What ``compare`` measures by default: the replaced modules, else every module
+        whose output dims are all distilled."""
+        jobs = self.jobs
+        return [p for p, j in jobs.items() if j.status == "replaced"] or [
+            p for p, j in jobs.items() if len(j.fronts) == j.meta.get("n_terms", -1)
+        ]
 
     def replace(
         self, path: str, *, surrogate: SymbolicSurrogate | None = None, free_original: bool = False
@@ -248,27 +326,37 @@ class Session:
             job.replacement.restore()
         surrogate = job.surrogate() if surrogate is None else surrogate
         job.replacement = replace(self.model, {path: surrogate}, free_original=free_original)
-        job.version += 1
         return surrogate
 
     def restore(self, path: str) -> None:
         job = self._get(path)
         if job.replacement is not None:
             job.replacement.restore()
-            job.version += 1
 
-    def compare(self, data, *, metric: str = "mse", example=None, paths=None, **kwargs):
-        """Before/after task metric, throughput and memory with the picked surrogates."""
-        from . import metrics
+    def compare(self, data=None, *, metric=None, example=None, paths=None, **kwargs):
+        """Before/after task metric, throughput and memory with the picked surrogates.
+
+        ``data`` defaults to the session's data. Without a ``metric``, tensor data is scored
+        by the MSE against the original network's own outputs (else ``"mse"``). ``paths``
+        defaults to :meth:`comparable_paths`. Each result is added to :attr:`comparisons`.
+        """
+        from . import benchmark
         from .surrogate import replaced
 
-        paths = [p for p, j in self.jobs.items() if j.fronts] if paths is None else paths
+        data = self.data if data is None else data
+        if metric is None and isinstance(data, torch.Tensor):
+            data, metric = (data, self.original_outputs(data)), "mse"
+        metric = metric or "mse"
+        paths = self.comparable_paths() if paths is None else paths
+        if not paths:
+            raise RuntimeError("nothing to compare: distill a module first (every output dim)")
         replaced_now = [p for p in paths if self.jobs[p].status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
         try:
-            mapping = {p: self.jobs[p].surrogate() for p in paths}
-            result = metrics.compare(
+            mapping = {p: live[p] if p in live else self.jobs[p].surrogate() for p in paths}
+            result = benchmark.compare(
                 self.model,
                 lambda: replaced(self.model, mapping),
                 data,
@@ -280,7 +368,7 @@ class Session:
             return result
         finally:
             for p in replaced_now:
-                self.replace(p)
+                self.replace(p, surrogate=live[p])
 
     def _get(self, path: str) -> LayerJob:
         if path not in self.jobs:
@@ -290,21 +378,38 @@ class Session:
         return self.jobs[path]
 
     def to_json(self) -> dict[str, Any]:
-        from .io import session_to_json
-
-        return session_to_json(self)
+        return io.session_to_json(self)
 
     def save(self, file) -> None:
-        from .io import save_session
+        io.save_session(file, self)
 
-        save_session(file, self)
+    def report(self, file, *, title: str | None = None, description: str = ""):
+        """Write a self-contained HTML report (fronts, picks, parity, before/after, versions)
+        that opens with no kernel and no network; returns its path."""
+        from .report import write_report
+
+        return write_report(self, file, title=title, description=description)
 
     @classmethod
     def load(cls, file, model: nn.Module, data=None, **params) -> Session:
         """Rebuild a saved session onto ``model``; replaced modules are replaced again."""
-        from .io import load_session
+        saved = io.read_session(file, model)
+        session = cls(model, data, **params)
+        for layer in saved.layers:
+            job = LayerJob(layer.path, None, layer.meta)
+            job.in_projection, job.out_projection = layer.in_projection, layer.out_projection
+            job.fronts = dict(layer.fronts)
+            session.jobs[job.path] = job
+        for layer in saved.layers:
+            if layer.replaced:
+                session.replace(layer.path, surrogate=layer.surrogate)
+        session.comparisons = saved.comparisons
+        return session
 
-        return load_session(file, model, data, **params)
+
+def load_session(file, model: nn.Module, data=None, **params) -> Session:
+    """Read a session file (see :mod:`symtorch_lab.io`) and rebuild it onto ``model``."""
+    return Session.load(file, model, data, **params)
 
 
 def _project(job: LayerJob, k_in, k_out):
@@ -327,9 +432,15 @@ def _project(job: LayerJob, k_in, k_out):
 def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
     """Body of a background search: fit, then file the fronts (or the error) on the job."""
     try:
-        job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+        job._finish(job.distiller._fit(X, Y, **fit_kwargs))  # keeps a stop() sent before it ran
     except BaseException as exc:
         with job._lock:
             job.progress = {**job.progress, "error": f"{type(exc).__name__}: {exc}"}
-            job.version += 1
         raise
+
+
+def _auto_k(k, width: int) -> int | None:
+    """``"auto"``: ``AUTO_K`` dims for layers wider than that; 0 or None: no projection."""
+    if k == "auto":
+        return min(AUTO_K, width) if width > AUTO_K else None
+    return None if k is None or k <= 0 else int(k)

@@ -1,4 +1,4 @@
-"""benchmark: timing, memory and side-by-side compare, plus the re-export from metrics."""
+"""benchmark: timing, memory and side-by-side compare."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from symtorch_lab import benchmark, metrics
+from symtorch_lab import benchmark
 from symtorch_lab.benchmark import (
     Comparison,
     compare,
@@ -194,14 +194,3 @@ def test_cuda_measurements():
     assert peak_memory(model, X) >= parameter_bytes(model) + 256 * 4096 * 4
     assert peak_memory(small, X) < peak_memory(model, X)
     assert "cuda" in result.device
-
-
-def test_metrics_re_exports_the_benchmark_api():
-    from symtorch_lab.metrics import Comparison as C
-    from symtorch_lab.metrics import compare as c
-    from symtorch_lab.metrics import parameter_bytes as pb
-    from symtorch_lab.metrics import peak_memory as pm
-    from symtorch_lab.metrics import throughput as t
-
-    assert (c, C, t, pm, pb) == (compare, Comparison, throughput, peak_memory, parameter_bytes)
-    assert {"compare", "Comparison", "throughput"} <= set(dir(metrics))

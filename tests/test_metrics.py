@@ -116,6 +116,24 @@ def test_callable_metric_and_callable_data():
     assert evaluate(nn.Identity(), batches, max_abs) == pytest.approx(22 / 6)
 
 
+def test_callable_that_runs_the_model_is_scored_against_given_targets():
+    # the data contract of Session/Lab: a callable f(model) runs the model itself
+    torch.manual_seed(0)
+    model, X = nn.Linear(2, 1), torch.randn(10, 2)
+    with torch.no_grad():
+        y = model(X)
+
+    def run(m):
+        m(X[:4])
+        m(X[4:])
+
+    assert evaluate(model, run, "mse", targets=[y[:4] + 1, y[4:] - 2]) == pytest.approx(2.8)
+    with pytest.raises(ValueError, match="needs targets"):
+        evaluate(model, run, "mse")
+    with pytest.raises(ValueError, match="2 targets for 3 forward calls"):
+        evaluate(model, lambda m: [m(X) for _ in range(3)], "mse", targets=[y, y])
+
+
 def test_training_flags_and_grad_mode_are_restored():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.Linear(2, 1))
     model.train()

@@ -1,5 +1,5 @@
-// Generated from symtorch_lab/protocol.py by
-//   python -m symtorch_lab.protocol --ts js/src/protocol.ts
+// Generated from symtorch_lab/ui/protocol.py by
+//   python -m symtorch_lab.ui.protocol_ts --ts js/src/protocol.ts
 // Do not edit by hand: CI regenerates this file and fails if it differs.
 
 export const PROTOCOL_VERSION = 1;
@@ -344,21 +344,9 @@ export interface StatusEvent {
   status: SearchStatus;
 }
 
-/**
- * The current Pareto front of one module (a snapshot, not a delta).
- */
-export interface FrontEvent {
-  v: number;
-  type: 'front';
-  model: string;
-  path: string;
-  points: FrontPoint[];
-}
+export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent;
 
-export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
-
-export type ServerMessage =
-  OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent | FrontEvent;
+export type ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent;
 
 /**
  * Result type of each request type.

@@ -5,8 +5,15 @@ download Julia with ``urllib`` and no timeout (research §3), which can hang a n
 a network that drops packets. So availability is probed once in a subprocess with a timeout
 and in offline mode, and ``pysr`` is imported in-process only when that probe succeeded.
 
-What PySR cannot give here: a per-generation callback (``on_generation`` is called once, with
-the final front) and a Python-callable loss (PySR's custom losses are Julia code).
+PySR's ``fit`` blocks until its budget is spent and offers no Python callback, so the live
+front is streamed by running the search in chunks: one ``PySRRegressor`` with
+``warm_start=True`` (documented: "Tells fit to continue from where the last call to fit
+finished") is fitted ``iterations_per_update`` iterations at a time, and after each chunk its
+hall of fame (``equations_``) goes to ``on_generation``. Stop requests are honoured between
+chunks, so they take effect within one chunk. (Polling the hall-of-fame CSV that PySR writes
+to ``output_directory/run_id/hall_of_fame.csv`` during a fit would show progress too, but could
+not stop the search.) What PySR cannot give here is a Python-callable loss (PySR's custom losses
+are Julia code).
 """
 
 from __future__ import annotations
@@ -134,15 +141,29 @@ class PySRBackend:
 
     Parameters
     ----------
+    iterations_per_update : int
+        PySR iterations per chunk of the search: the live front is updated, and a stop
+        request is seen, after each chunk. Smaller means a livelier front and a quicker stop;
+        each chunk costs one ``fit`` call's setup.
     **pysr_options
         Extra ``PySRRegressor`` arguments (``procs``, ``parsimony``, ...); they override the
-        values derived from the :class:`~.base.SearchSpec`.
+        values derived from the :class:`~.base.SearchSpec` (``warm_start`` stays True: the
+        chunks depend on it).
     """
 
     name = "pysr"
     supports_custom_loss = False
 
-    def __init__(self, **pysr_options: Any) -> None:
+    def __init__(self, *, iterations_per_update: int = 5, **pysr_options: Any) -> None:
+        if (
+            isinstance(iterations_per_update, bool)
+            or not isinstance(iterations_per_update, int)
+            or iterations_per_update < 1
+        ):
+            raise ValueError(
+                f"iterations_per_update must be an integer >= 1, got {iterations_per_update!r}"
+            )
+        self.iterations_per_update = iterations_per_update
         self.pysr_options = dict(pysr_options)
 
     def search(
@@ -174,19 +195,65 @@ class PySRBackend:
         fit_kwargs: dict[str, Any] = {"variable_names": list(names)}
         if weights is not None:
             fit_kwargs["weights"] = weights[rows]
-        model = self._make_regressor(params)
-        model.fit(X[rows], y[rows], **fit_kwargs)
-        front = candidates_from_equations(model.equations_)
-        if on_generation is not None:
-            generation = spec.niterations or 0
-            on_generation(Progress(generation, time.monotonic() - started, tuple(front)))
-        return front
+        model = self._make_regressor({**params, "warm_start": True})
+        chunks = _Chunks(params, self.iterations_per_update, started, on_generation, stop_event)
+        return chunks.run(model, X[rows], y[rows], fit_kwargs)
 
     @staticmethod
     def _make_regressor(params: dict[str, Any]):
         from pysr import PySRRegressor  # only after pysr_available(): may start Julia
 
         return PySRRegressor(**params)
+
+
+class _Chunks:
+    """One PySR search run as warm-started ``fit`` calls of a few iterations each.
+
+    The iteration budget is split exactly (the chunks add up to ``niterations``); a time
+    budget is shared: each chunk gets what is left of ``timeout_in_seconds``.
+    """
+
+    def __init__(self, params, per_chunk: int, started: float, on_generation, stop_event):
+        self.total = int(params["niterations"])
+        self.timeout = params.get("timeout_in_seconds")
+        self.per_chunk, self.started = per_chunk, started
+        self.on_generation, self.stop_event = on_generation, stop_event
+        self.done = 0
+
+    def run(self, model, X, y, fit_kwargs) -> list[RawCandidate]:
+        front: list[RawCandidate] = []
+        while self.done < self.total:
+            settings = self._next_settings()
+            if settings is None:
+                break  # the time budget is spent
+            model.set_params(**settings)
+            try:
+                model.fit(X, y, **fit_kwargs)
+            except KeyboardInterrupt:
+                if self.stop_event is not None:
+                    self.stop_event.set()  # later searches of the same fit stop too
+                break  # the front of the last finished chunk is the partial result
+            self.done += settings["niterations"]
+            front = candidates_from_equations(model.equations_)
+            if self._should_stop(front):
+                break
+        return front
+
+    def _next_settings(self) -> dict[str, Any] | None:
+        settings: dict[str, Any] = {"niterations": min(self.per_chunk, self.total - self.done)}
+        if self.timeout is not None:
+            left = self.timeout - (time.monotonic() - self.started)
+            if left <= 0:
+                return None
+            settings["timeout_in_seconds"] = left
+        return settings
+
+    def _should_stop(self, front: list[RawCandidate]) -> bool:
+        if self.on_generation is not None:
+            progress = Progress(self.done, time.monotonic() - self.started, tuple(front))
+            if self.on_generation(progress):
+                return True
+        return self.stop_event is not None and self.stop_event.is_set()
 
 
 _UNAVAILABLE = (

@@ -381,7 +381,7 @@ def test_non_finite_inputs_are_named(product):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((np.zeros((5, 2)), np.zeros(4), NAMES), "5 rows but y has 4"),
+        ((np.zeros((5, 2)), np.zeros(4), NAMES), "y must have 5 rows like X"),
         ((np.zeros((5, 2)), np.zeros((5, 2)), NAMES), "fits one output"),
         ((np.zeros((5, 2)), np.zeros(5), ("x0",)), "1 variable_names for 2 features"),
         ((np.zeros((5, 2)), np.zeros(5), ("x0", "x 1")), "identifiers"),

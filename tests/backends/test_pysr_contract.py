@@ -3,7 +3,10 @@
 
 * ``SearchSpec`` -> ``PySRRegressor`` keyword arguments;
 * conversion of an ``equations_`` table shaped like PySR's into RawCandidates;
-* the search flow against a fake regressor (what ``fit`` receives, what comes back);
+* the search flow against ``ContractPySRRegressor``, a fake that follows PySR's documented
+  interface (``warm_start``, ``niterations``, ``set_params``, ``equations_`` columns): the
+  search runs as warm-started chunks, the live front grows chunk by chunk, a stop between
+  chunks returns the partial front, and the chunks add up to the requested ``niterations``;
 * availability detection in a subprocess with a timeout, never importing ``pysr`` here.
 
 The one test that runs real PySR is marked ``julia`` and skips unless PySR is usable.
@@ -113,45 +116,182 @@ def test_equations_table_becomes_raw_candidates():
         candidates_from_equations(pysr_like_equations().drop(columns="loss"))
 
 
-class FakeRegressor:
-    """Stands in for PySRRegressor: records what the backend passes to it."""
+# Keyword names of PySRRegressor.__init__ (PySR 1.x API reference) that the backend or these
+# tests use; the contract fake refuses any other name, as PySRRegressor does.
+DOCUMENTED_PARAMS = frozenset(
+    {
+        "binary_operators", "unary_operators", "maxsize", "niterations", "timeout_in_seconds",
+        "populations", "population_size", "random_state", "verbosity", "progress",
+        "temp_equation_file", "delete_tempfiles", "parallelism", "procs", "deterministic",
+        "warm_start", "parsimony", "output_directory", "run_id",
+    }
+)  # fmt: skip
 
-    instances: list[FakeRegressor] = []
+
+class ContractPySRRegressor:
+    """CONTRACT FAKE of ``pysr.PySRRegressor`` (real PySR needs Julia, absent here).
+
+    It follows PySR's documented interface and nothing more:
+
+    * ``__init__(**params)`` takes PySR's keyword names; unknown names raise ``TypeError``;
+    * ``set_params(**params)`` (scikit-learn ``BaseEstimator``) returns ``self``;
+    * ``fit(X, y, *, weights=None, variable_names=None)`` runs ``niterations`` iterations and
+      returns ``self``; with ``warm_start=True`` a fit "continues from where the last call to
+      fit finished", with ``warm_start=False`` it starts fresh;
+    * ``equations_`` is a DataFrame with ``complexity``, ``loss``, ``equation`` (and ``score``,
+      ``sympy_format``) holding the Pareto-optimal hall of fame of the whole run so far.
+
+    The search itself is scripted: ``DISCOVERIES`` lists (iteration, complexity, loss,
+    equation) found at that cumulative iteration, so what each chunk must report is known.
+    """
+
+    DISCOVERIES = (
+        (1, 1, 1.7893, "0.11134"),
+        (3, 3, 0.91, "x0 * 0.5"),
+        (4, 4, 0.95, "sin(x1)"),  # dominated by complexity 3: never on the front
+        (9, 5, 3.2e-14, "x0 * x1"),
+        (12, 7, 3.2e-14, "(x0 * x1) + -1.2e-9"),  # no better: never on the front
+    )
+    instances: list[ContractPySRRegressor] = []
 
     def __init__(self, **params):
-        self.params = params
-        FakeRegressor.instances.append(self)
+        unknown = sorted(set(params) - DOCUMENTED_PARAMS)
+        if unknown:
+            raise TypeError(f"{unknown} are not valid keyword arguments for PySRRegressor")
+        self.params = {"niterations": 100, "warm_start": False, **params}
+        self.iterations_run = 0  # cumulative, over warm-started fits
+        self.fits: list[dict] = []  # the settings of every fit call, in order
+        ContractPySRRegressor.instances.append(self)
 
-    def fit(self, X, y, **kwargs):
-        self.X, self.y, self.fit_kwargs = X, y, kwargs
-        self.equations_ = pysr_like_equations()
+    def set_params(self, **params):
+        unknown = sorted(set(params) - DOCUMENTED_PARAMS)
+        if unknown:
+            raise ValueError(f"Invalid parameters {unknown} for estimator PySRRegressor")
+        self.params.update(params)
         return self
+
+    def fit(self, X, y, *, weights=None, variable_names=None):
+        if not self.params["warm_start"]:
+            self.iterations_run = 0
+        self.X, self.y = X, y
+        self.fit_kwargs = {"variable_names": variable_names}
+        if weights is not None:
+            self.fit_kwargs["weights"] = weights
+        self.fits.append(dict(self.params))
+        self.iterations_run += self.params["niterations"]
+        found = [d[1:] for d in self.DISCOVERIES if d[0] <= self.iterations_run]
+        self.equations_ = _pareto_table(found)
+        return self
+
+
+def _pareto_table(found) -> pd.DataFrame:
+    """What PySR's ``equations_`` holds: the non-dominated members, simplest first."""
+    rows, best = [], float("inf")
+    for complexity, loss, equation in sorted(found):
+        if loss < best:
+            rows.append((complexity, loss, equation, 0.0, None))
+            best = loss
+    return pd.DataFrame(rows, columns=["complexity", "loss", "equation", "score", "sympy_format"])
 
 
 @pytest.fixture
 def fake_pysr(monkeypatch):
-    FakeRegressor.instances.clear()
+    ContractPySRRegressor.instances.clear()
     monkeypatch.setattr(pysr_backend, "pysr_available", lambda timeout=60.0: True)
-    monkeypatch.setattr(PySRBackend, "_make_regressor", staticmethod(lambda p: FakeRegressor(**p)))
-    return FakeRegressor.instances
+    monkeypatch.setattr(
+        PySRBackend, "_make_regressor", staticmethod(lambda p: ContractPySRRegressor(**p))
+    )
+    return ContractPySRRegressor.instances
 
 
-def test_search_flow_against_a_fake_regressor(fake_pysr):
+def test_search_flow_against_the_contract_fake(fake_pysr):
     X = np.random.default_rng(0).uniform(-1, 1, (500, 2))
     y = X[:, 0] * X[:, 1]
     w = np.linspace(0.1, 1.0, 500)
     spec = SearchSpec(niterations=40, max_rows=200, random_state=1)
-    seen = []
     backend = get_backend("pysr", parsimony=0.01)
-    front = backend.search(X, y, ["x0", "x1"], spec, sample_weight=w, on_generation=seen.append)
-    (model,) = fake_pysr
-    assert model.params["parsimony"] == 0.01 and model.params["niterations"] == 40
+    front = backend.search(X, y, ["x0", "x1"], spec, sample_weight=w)
+    (model,) = fake_pysr  # one regressor, warm-started chunk after chunk
+    assert model.params["parsimony"] == 0.01 and model.params["warm_start"] is True
     assert model.X.shape == (200, 2) and model.fit_kwargs["variable_names"] == ["x0", "x1"]
     assert model.fit_kwargs["weights"].shape == (200,)  # native weights, same rows as X
-    assert front[-1] == RawCandidate(5, 3.2e-14, "x0 * x1")
-    assert [p.generation for p in seen] == [40] and list(seen[0].candidates) == front
+    assert front == [
+        RawCandidate(1, 1.7893, "0.11134"),
+        RawCandidate(3, 0.91, "x0 * 0.5"),
+        RawCandidate(5, 3.2e-14, "x0 * x1"),
+    ]
     backend.search(X, y, ["x0", "x1"], spec, sample_weight=np.ones(500))
     assert "weights" not in fake_pysr[-1].fit_kwargs  # uniform weights: unweighted fit
+
+
+def test_live_front_grows_chunk_by_chunk_and_iterations_add_up(fake_pysr):
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    spec = SearchSpec(niterations=14, timeout_in_seconds=None)
+    seen = []
+    front = PySRBackend(iterations_per_update=4).search(
+        X, X[:, 0] * X[:, 1], ["x0", "x1"], spec, on_generation=seen.append
+    )
+    (model,) = fake_pysr
+    assert [f["niterations"] for f in model.fits] == [4, 4, 4, 2]
+    assert model.iterations_run == 14  # exactly the requested budget
+    assert [p.generation for p in seen] == [4, 8, 12, 14]
+    assert [[c.complexity for c in p.candidates] for p in seen] == [
+        [1, 3],  # iterations 1-4: the constant and x0 * 0.5 (sin(x1) is dominated)
+        [1, 3],
+        [1, 3, 5],  # x0 * x1 found at iteration 9
+        [1, 3, 5],
+    ]
+    assert list(seen[-1].candidates) == front
+
+
+def test_callback_true_stops_between_chunks_with_the_partial_front(fake_pysr):
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    spec = SearchSpec(niterations=40)
+    seen = []
+
+    def stop_after_two(progress):
+        seen.append(progress)
+        return len(seen) == 2
+
+    front = PySRBackend(iterations_per_update=2).search(
+        X, X[:, 0], ["x0", "x1"], spec, on_generation=stop_after_two
+    )
+    assert fake_pysr[0].iterations_run == 4 and len(fake_pysr[0].fits) == 2
+    assert front == [RawCandidate(1, 1.7893, "0.11134"), RawCandidate(3, 0.91, "x0 * 0.5")]
+
+
+def test_stop_event_set_during_a_chunk_ends_the_search_after_it(fake_pysr, monkeypatch):
+    stop = threading.Event()
+    fit = ContractPySRRegressor.fit
+
+    def fit_then_stop(self, *args, **kwargs):  # the user presses Stop while chunk 3 runs
+        out = fit(self, *args, **kwargs)
+        if len(self.fits) == 3:
+            stop.set()
+        return out
+
+    monkeypatch.setattr(ContractPySRRegressor, "fit", fit_then_stop)
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    front = PySRBackend(iterations_per_update=1).search(
+        X, X[:, 0], ["x0", "x1"], SearchSpec(niterations=30), stop_event=stop
+    )
+    assert fake_pysr[0].iterations_run == 3
+    assert [c.complexity for c in front] == [1, 3]
+
+
+def test_a_time_budget_is_shared_by_the_chunks(fake_pysr):
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    spec = SearchSpec(niterations=6, timeout_in_seconds=600)
+    PySRBackend(iterations_per_update=2).search(X, X[:, 0], ["x0", "x1"], spec)
+    timeouts = [f["timeout_in_seconds"] for f in fake_pysr[0].fits]
+    assert len(timeouts) == 3 and all(0 < t <= 600 for t in timeouts)
+    assert timeouts == sorted(timeouts, reverse=True)  # each chunk gets what is left
+
+
+def test_iterations_per_update_is_checked():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="iterations_per_update must be an integer >= 1"):
+            PySRBackend(iterations_per_update=bad)
 
 
 def test_stop_before_start_and_custom_loss(fake_pysr):
@@ -176,6 +316,10 @@ def test_search_without_julia_explains_and_suggests_operon(monkeypatch):
 def test_real_pysr_recovers_a_product():
     X = np.random.default_rng(0).uniform(-2, 2, (200, 2))
     y = X[:, 0] * X[:, 1]
-    spec = SearchSpec(niterations=20, timeout_in_seconds=120, population_size=100)
-    front = PySRBackend().search(X, y, ["x0", "x1"], spec)
+    spec = SearchSpec(niterations=20, timeout_in_seconds=600, population_size=100)
+    seen = []
+    backend = PySRBackend(iterations_per_update=5)
+    front = backend.search(X, y, ["x0", "x1"], spec, on_generation=seen.append)
     assert any(c.loss < 1e-6 * y.var() for c in front), front
+    assert [p.generation for p in seen] == [5, 10, 15, 20]  # streamed, one update per chunk
+    assert list(seen[-1].candidates) == front

@@ -1,131 +1,217 @@
-"""The side panel in a real JupyterLab: module tree from the notebook's kernel, clicks reach it."""
+"""Kernel side of the side panel, driven through a fake comm (no kernel, no browser)."""
 
-import json
+import asyncio
+import threading
+import time
 
 import pytest
-from playwright.sync_api import expect
-
-from tests.ui.conftest import write_notebook
-from tests.ui.lab import activate_notebook, open_notebook, output, run_all, run_cell, wait_idle
-
-pytestmark = pytest.mark.ui
-
-MODELS = """\
 from torch import nn
-model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
-big = nn.Sequential(*[
-    nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.LayerNorm(4))
-    for _ in range(125)])
-print('READY')"""
-SELECTION = "import symtorch_lab.lab_panel as p\nprint('SEL', p.current_selection())"
-PANEL = "#symtorch-lab-panel"
+
+from symtorch_lab.ui import panel as panels
+from symtorch_lab.ui import protocol as P
+from symtorch_lab.ui.coalescer import Coalescer
+from tests.helpers import run_in_fresh_loop
 
 
-def open_panel(page) -> None:
-    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='symtorch-lab-panel']").click()
-    expect(page.locator(PANEL)).to_be_visible()
+class FakeComm:
+    def __init__(self):
+        self.sent: list[dict] = []
+        self.on_msg_cb = self.on_close_cb = None
+
+    def send(self, data):
+        self.sent.append(data)
+
+    def on_msg(self, cb):
+        self.on_msg_cb = cb
+
+    def on_close(self, cb):
+        self.on_close_cb = cb
+
+    def request(self, msg_id="r1", **payload):
+        self.on_msg_cb({"content": {"data": {"v": P.PROTOCOL_VERSION, "id": msg_id, **payload}}})
+        return self.sent[-1]
 
 
-def rows(page):
-    return page.locator(f"{PANEL} .stl-tree-row")
+@pytest.fixture
+def tiny_model():
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
 
 
-def test_module_tree_shows_the_notebook_model_and_clicks_reach_the_kernel(
-    lab_server, page, artifacts
-):
-    write_notebook(lab_server.root / "tree.ipynb", [MODELS, SELECTION])
-    open_notebook(page, lab_server.url, "tree.ipynb")
-    run_all(page)
-    expect(output(page, 1)).to_contain_text("SEL None")
-    open_panel(page)
+@pytest.fixture
+def session(tiny_model):
+    namespace = {"model": tiny_model, "_hidden": nn.Linear(1, 1), "x": 3}
+    panel = panels.Panel(lambda: namespace)
+    comm = FakeComm()
+    panel.open(comm)
+    return panel, comm, namespace
 
-    expect(rows(page)).to_have_count(4)
-    expected = [
-        ("", "model", "Sequential", "58"),
-        ("0", "0", "Linear", "40"),
-        ("1", "1", "Tanh", "0"),
-        ("2", "2", "Linear", "18"),
+
+def test_open_sends_the_public_models(session):
+    _, comm, _ = session
+    assert comm.sent[0] == P.event(
+        "models", models=[{"name": "model", "type": "Sequential", "n_params": 58, "n_modules": 4}]
+    )
+
+
+def test_tree_lists_every_module_with_parameter_counts(session):
+    _, comm, _ = session
+    reply = comm.request(type="get_tree", model="model")
+    assert reply["type"] == "response" and reply["id"] == "r1"
+    nodes = reply["result"]["nodes"]
+    assert [(n["path"], n["type"], n["n_params"], n["n_children"]) for n in nodes] == [
+        ("", "Sequential", 58, 3),
+        ("0", "Linear", 40, 0),
+        ("1", "Tanh", 0, 0),
+        ("2", "Linear", 18, 0),
     ]
-    for i, (path, name, type_, params) in enumerate(expected):
-        row = rows(page).nth(i)
-        expect(row).to_have_attribute("data-path", path)
-        expect(row.locator(".stl-tree-name")).to_have_text(name)
-        expect(row.locator(".stl-tree-type")).to_have_text(type_)
-        expect(row.locator(".stl-tree-params")).to_have_text(params)
-
-    rows(page).nth(1).locator(".stl-tree-type").click()
-    expect(page.locator(f"{PANEL} .stl-panel-status")).to_have_text("Selected 0")
-    expect(rows(page).nth(1)).to_have_attribute("aria-selected", "true")
-    page.screenshot(path=artifacts / "panel_tree.png")
-    run_cell(page, 1)
-    expect(output(page, 1)).to_contain_text("SEL ('model', '0')")
-    assert page.js_errors == []
+    assert all(n["status"] == "not_distilled" and n["input_shape"] is None for n in nodes)
 
 
-def test_tree_with_626_modules_renders_only_expanded_rows_quickly(lab_server, page, artifacts):
-    write_notebook(lab_server.root / "big.ipynb", [MODELS])
-    open_notebook(page, lab_server.url, "big.ipynb")
-    run_all(page)
-    expect(output(page, 0)).to_contain_text("READY")
-    open_panel(page)
-    expect(rows(page)).to_have_count(4)
-    page.locator(f"{PANEL} .stl-model-select").select_option("big")
-    expect(rows(page)).to_have_count(126)  # root + 125 collapsed blocks
-    tree = page.locator(f"{PANEL} .stl-tree")
-    collapsed_ms = float(tree.get_attribute("data-render-ms"))
-    page.locator(f"{PANEL} .stl-tool[data-command='symtorch-lab:expand-all']").click()
-    expect(rows(page)).to_have_count(626)
-    expanded_ms = float(tree.get_attribute("data-render-ms"))
-    page.screenshot(path=artifacts / "panel_tree_big.png")
-    timings = {
-        "modules": 626,
-        "collapsed_rows": 126,
-        "collapsed_render_ms": collapsed_ms,
-        "expanded_rows": 626,
-        "expand_all_render_ms": expanded_ms,
-    }
-    (artifacts / "tree_render.json").write_text(json.dumps(timings, indent=2))
-    assert expanded_ms < 1000, timings
+def test_select_module_is_recorded_and_forwarded(session):
+    panel, comm, _ = session
+    seen = []
+    panel.on_select(lambda model, path: seen.append((model, path)))
+    reply = comm.request(type="select_module", model="model", path="2")
+    assert reply["result"] == {"model": "model", "path": "2", "status": "not_distilled"}
+    assert panel.selection == ("model", "2") and seen == [("model", "2")]
 
 
-def test_panel_follows_the_active_notebook(lab_server, page):
-    root = lab_server.root
-    write_notebook(root / "first.ipynb", ["from torch import nn\nalpha = nn.Linear(3, 1)"])
-    write_notebook(root / "second.ipynb", ["from torch import nn\nbeta = nn.GRU(2, 3)"])
-    open_notebook(page, lab_server.url, "first.ipynb")
-    run_all(page)
-    wait_idle(page)
-    open_panel(page)
-    expect(rows(page).first.locator(".stl-tree-name")).to_have_text("alpha")
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('docmanager:open', {path: 'second.ipynb'})"
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"type": "get_tree", "model": "nope"}, "unknown_model"),
+        ({"type": "get_tree", "model": "_hidden"}, "unknown_model"),
+        ({"type": "select_module", "model": "model", "path": "9"}, "unknown_module"),
+        ({"type": "start_distill", "model": "model", "path": "0"}, "not_implemented"),
+        ({"type": "get_tree"}, "bad_message"),
+    ],
+)
+def test_bad_requests_get_error_replies(session, payload, code):
+    _, comm, _ = session
+    reply = comm.request(msg_id="r7", **payload)
+    assert reply["type"] == "error" and reply["code"] == code and reply["id"] == "r7"
+
+
+@pytest.mark.parametrize("msg", [None, 5, {"content": 5}, {"content": {"data": "x"}}, {}])
+def test_garbage_comm_messages_never_raise(session, msg):
+    _, comm, _ = session
+    comm.on_msg_cb(msg)
+    assert comm.sent[-1]["type"] == "error" and comm.sent[-1]["code"] == "bad_message"
+
+
+class Source:
+    def __init__(self, model):
+        self.model = model
+        self.requests = []
+
+    def module_shapes(self):
+        return {"0": ((4,), (8,))}
+
+    def module_status(self):
+        return {"0": "searching"}
+
+    def handle(self, request):
+        self.requests.append(request)
+        return {"model": request["model"], "path": request["path"], "status": "replaced"}
+
+
+def test_an_attached_source_adds_shapes_status_and_handles_engine_requests(session, tiny_model):
+    panel, comm, _ = session
+    source = Source(tiny_model)
+    panel.attach(source)
+    node = comm.request(type="get_tree", model="model")["result"]["nodes"][1]
+    assert (node["input_shape"], node["output_shape"], node["status"]) == ([4], [8], "searching")
+    reply = comm.request(type="replace", model="model", path="0")
+    assert reply["result"]["status"] == "replaced" and source.requests[0]["type"] == "replace"
+    panel.detach(source)
+    assert panel.source_for(tiny_model) is None
+
+
+def test_new_models_and_changed_trees_are_pushed_after_a_cell(session):
+    panel, comm, namespace = session
+    comm.request(type="get_tree", model="model")
+    panel.after_cell()
+    n_sent = len(comm.sent)
+    panel.after_cell()
+    assert len(comm.sent) == n_sent  # nothing changed: nothing sent
+    namespace["model"].append(nn.ReLU())
+    namespace["other"] = nn.Linear(2, 2)
+    panel.after_cell()
+    kinds = [m["type"] for m in comm.sent[n_sent:]]
+    assert kinds == ["models", "tree"]
+    assert [m["name"] for m in comm.sent[n_sent]["models"]] == ["model", "other"]
+
+
+def test_closed_sessions_are_dropped(session):
+    panel, comm, _ = session
+    comm.on_close_cb({})
+    assert panel.sessions == []
+
+
+def test_tree_of_a_model_with_hundreds_of_modules_lists_them_all():
+    model = nn.Sequential(
+        *[
+            nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.LayerNorm(4))
+            for _ in range(125)
+        ]
     )
-    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
-        "second.ipynb"
-    )
-    wait_idle(page)
-    run_all(page)
-    expect(rows(page).first.locator(".stl-tree-name")).to_have_text("beta")
-    expect(rows(page).first.locator(".stl-tree-params")).to_have_text("63")
-    activate_notebook(page, "first.ipynb")
-    expect(rows(page).first.locator(".stl-tree-name")).to_have_text("alpha")
+    tree = panels.module_tree("big", model)
+    assert len(tree["nodes"]) == 626
 
 
-def test_panel_reconnects_after_a_kernel_restart(lab_server, page):
-    write_notebook(lab_server.root / "restart.ipynb", [MODELS, SELECTION])
-    open_notebook(page, lab_server.url, "restart.ipynb")
-    run_all(page)
-    expect(output(page, 1)).to_contain_text("SEL None")
-    open_panel(page)
-    page.locator(f"{PANEL} .stl-model-select").select_option("big")
-    expect(rows(page)).to_have_count(126)
-    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
-    expect(rows(page)).to_have_count(0)
-    wait_idle(page)
-    run_all(page)
-    expect(output(page, 1)).to_contain_text("SEL None")
-    expect(rows(page)).to_have_count(126)  # the chosen model is remembered across the restart
-    rows(page).nth(3).locator(".stl-tree-type").click()
-    expect(page.locator(f"{PANEL} .stl-panel-status")).to_have_text("Selected 2")
-    run_cell(page, 1)
-    expect(output(page, 1)).to_contain_text("SEL ('big', '2')")
+def test_coalescer_flushes_on_the_loop_thread_a_few_times():
+    flushed: list[tuple[set, str]] = []
+
+    async def scenario():
+        coalescer = Coalescer(
+            lambda keys: flushed.append((keys, threading.current_thread().name)), interval=0.05
+        )
+
+        def worker():
+            for i in range(200):
+                coalescer.mark(i % 3)
+                time.sleep(0.0005)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        while thread.is_alive():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.15)
+
+    run_in_fresh_loop(scenario())
+    assert 1 <= len(flushed) <= 10
+    assert set().union(*(keys for keys, _ in flushed)) == {0, 1, 2}
+    assert {name for _, name in flushed} == {"stl-test-loop"}  # the loop's thread, not the worker
+
+
+def test_flush_now_cancels_the_scheduled_flush():
+    """A stray timer from before flush_now() must not flush again inside the interval."""
+    flushed: list[float] = []
+
+    async def scenario():
+        coalescer = Coalescer(lambda keys: flushed.append(time.monotonic()), interval=0.2)
+        coalescer.flush_now()  # starts the interval
+
+        async def mark_from_worker(key):
+            t = threading.Thread(target=coalescer.mark, args=(key,))
+            t.start()
+            while t.is_alive():
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.02)  # let the loop run _schedule
+
+        await mark_from_worker("a")  # schedules a flush ~0.2 s after the start
+        await asyncio.sleep(0.05)
+        coalescer.flush_now()  # flushes "a" now
+        await mark_from_worker("b")  # due 0.2 s after that flush, not at the old timer
+        await asyncio.sleep(0.5)
+
+    run_in_fresh_loop(scenario())
+    assert len(flushed) == 2
+    assert flushed[1] - flushed[0] >= 0.18, flushed
+
+
+def test_coalescer_without_a_loop_flushes_synchronously():
+    flushed = []
+    coalescer = Coalescer(flushed.append)
+    coalescer.mark("a")
+    assert flushed == [{"a"}]

@@ -15,7 +15,7 @@ export const PANEL_TIMEOUT_MS = 120_000;
 
 /** Silent, history-free code that registers the kernel side of the panel. */
 const REGISTER =
-  'import symtorch_lab.lab_panel as _stl_panel\n_stl_panel.register()\ndel _stl_panel';
+  'import symtorch_lab.ui.panel as _stl_panel\n_stl_panel.register()\ndel _stl_panel';
 
 export class PanelConnection implements IDisposable {
   constructor(readonly kernel: Kernel.IKernelConnection) {}
