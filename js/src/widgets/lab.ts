@@ -11,21 +11,33 @@ import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex, scoreText } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
+import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
+import { onThemeChange } from './theme';
 
 type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
 
 function progressText(model: AnyModel<LabModel>): string {
   const s = model.get('status');
-  if (!s)
+  if (!s) {
     return model.get('module') !== null ? 'not distilled yet' : 'select a module in the panel';
+  }
   const time = `${s.elapsed.toFixed(1)} s`;
   return `${s.state}: generation ${s.generation}, ${time}, ${s.n_candidates} candidates · ${s.message}`;
 }
 
-function drawState(dom: ILabDom, model: AnyModel<LabModel>, lost: string, busy: boolean): void {
+interface IViewState {
+  busy: boolean;
+  /** A request that got no reply in time: the kernel could not report it in `error`. */
+  lostReply: string;
+  /** No running Lab behind this view (liveness.ts): every action is off, the error says why. */
+  lost: string;
+}
+
+function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewState): void {
+  const busy = view.busy;
   const module = model.get('module');
   const status = model.get('module_status');
   const state = model.get('status')?.state ?? 'idle';
@@ -40,13 +52,14 @@ function drawState(dom: ILabDom, model: AnyModel<LabModel>, lost: string, busy: 
   dom.replace.disabled = busy || !(status === 'distilled' || status === 'replaced');
   dom.restore.disabled = busy || status !== 'replaced';
   dom.compareButton.disabled = busy || searching;
-  const error = lost || model.get('error');
+  const error = view.lost || model.get('error') || view.lostReply;
   dom.error.textContent = error;
   dom.error.hidden = !error;
-  if (lost)
+  if (view.lost) {
     [dom.distill, dom.stop, dom.replace, dom.restore, dom.compareButton].forEach(
       b => (b.disabled = true)
     );
+  }
   drawDetail(dom, model);
 }
 
@@ -70,21 +83,25 @@ function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void
 
 export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const dom = buildLabDom(el);
-  let busy = false;
-  let lost = ''; // no running Lab behind this view: every action is off, the error says why
-  const redraw = () => drawState(dom, model, lost, busy);
+  const view: IViewState = { busy: false, lostReply: '', lost: '' };
+  const redraw = () => drawState(dom, model, view);
   const requests = new WidgetRequester(
     watchConnection(model, message => {
-      lost = message;
+      view.lost = message;
       redraw();
     })
   );
   const send = <K extends RequestType>(type: K, payload: Omit<Payload<K>, 'model'>) => {
     const full = { model: model.get('model'), ...payload } as unknown as Payload<K>;
-    requests.request(type, full).catch(() => undefined); // errors arrive in the `error` trait
+    view.lostReply = '';
+    requests.request(type, full).catch((error: ProtocolError) => {
+      if (error.code !== 'timeout' && error.code !== 'unavailable') return; // kernel errors: `error`
+      view.lostReply = error.message;
+      redraw();
+    });
   };
   requests.onBusy = value => {
-    busy = value;
+    view.busy = value;
     el.classList.toggle('stl-lab-busy', value);
     redraw();
   };
@@ -118,6 +135,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   ];
   handlers.forEach(([events, fn]) => model.on(events, fn));
   [front, parity, compare, redraw].forEach(fn => fn());
+  const stopTheme = onThemeChange(() => [front, parity, compare].forEach(fn => fn()));
   // plotly adds .on() to the element on its first draw, so listen after it
   let last = { id: '', at: 0 };
   onFrontClick(dom.front, (id, dim) => {
@@ -131,6 +149,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   return () => {
     handlers.forEach(([events, fn]) => model.off(events as 'change:points', fn));
     requests.dispose();
+    stopTheme();
     [dom.front, dom.parity, ...dom.compare.children].forEach(n => Plotly.purge(n as HTMLElement));
   };
 }
