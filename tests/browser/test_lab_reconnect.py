@@ -169,3 +169,53 @@ def test_a_view_restored_from_saved_state_says_at_once_it_is_not_connected(
     page.screenshot(path=artifacts / "lab_saved_state.png")
     assert run_python(page, NO_LAB) == []
     assert page.js_errors == []
+
+
+SAVED_THEN_LOADED = """\
+import json
+job = lab.distill("0")
+job.handle.wait(120)
+lab.save("nodata.json")
+again = stl.Lab.load("nodata.json", model)   # no data: shows the results, cannot distil
+print("RESULT", json.dumps({"pick": job.fronts[0].selected.id,
+                            "generation": job.meta["generation"]}))"""
+
+SHOW_LOADED = 'import json\ndisplay(again)\nprint("RESULT", json.dumps(again.selected_module))'
+
+AFTER_NO_DATA = """\
+import json
+print("RESULT", json.dumps({"error": again.widget.error,
+                            "searched": again.session.jobs["0"].handle is not None}))"""
+
+
+def test_a_lab_loaded_without_data_shows_its_pick_and_says_how_to_add_data(
+    lab_server, page, artifacts
+):
+    write_notebook(lab_server.root / "nodata.ipynb", [TINY])
+    open_notebook(page, lab_server.url, "nodata.ipynb")
+    run_all(page)
+    expect(page.locator(f"{NOTEBOOK} .stl-lab .stl-lab-title")).to_be_visible()
+    wait_idle(page)
+    saved = run_python(page, SAVED_THEN_LOADED)
+    index = page.locator(f"{NOTEBOOK} .jp-Cell").count()
+    assert run_python(page, SHOW_LOADED) == "0"
+    widget = cell(page, index).locator(".stl-lab")
+    # the saved pick's detail and how far its search got come back with the loaded Lab
+    expect(widget.locator(".stl-lab-latex")).to_have_attribute("data-id", saved["pick"])
+    expect(widget.locator(".stl-lab-latex math")).to_have_count(1)
+    progress = widget.locator(".stl-lab-progress")
+    expect(progress).to_contain_text(f"done: generation {saved['generation']},")
+
+    open_panel(page)
+    panel_row(page, "0").locator(".stl-tree-type").click()
+    expect(page.locator(f"{PANEL} .stl-panel-status")).to_have_text("Selected 0")
+    page.locator(f"{PANEL} .stl-panel-distill").click()
+    message = page.locator(f"{PANEL} .stl-panel-progress")
+    expect(message).to_contain_text("lab.set_data(X)")
+    expect(message).to_contain_text("stl.Lab.load(file, model, data)")
+    expect(widget.locator(".stl-lab-error")).to_contain_text("lab.set_data(X)")
+    got = run_python(page, AFTER_NO_DATA)
+    assert "lab.set_data(X)" in got["error"] and not got["searched"], got
+    widget.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "lab_loaded_without_data.png")
+    assert page.js_errors == []
