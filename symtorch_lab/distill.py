@@ -14,11 +14,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _params
+from . import _dims, _params
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .expression import Expression
@@ -34,13 +34,21 @@ Callback = Callable[["DistillProgress"], "bool | None"]
 
 @dataclass(frozen=True)
 class DistillProgress:
-    """What a callback (or a live view) sees after each generation of one dimension."""
+    """What a callback (or a live view) sees after each generation of one dimension.
+
+    ``done`` are the dims of this fit with a final front (skipped ones included), ``running``
+    those being searched now and ``skipped`` those not searched (see ``Distiller.skipped_``).
+    With ``n_jobs > 1`` events of different dims arrive from several threads.
+    """
 
     dim: int
     dims: tuple[int, ...]
     generation: int
     elapsed: float
     front: ParetoFront | None
+    done: tuple[int, ...] = ()
+    running: tuple[int, ...] = ()
+    skipped: tuple[int, ...] = ()
 
 
 class Distiller:
@@ -64,6 +72,11 @@ class Distiller:
         Recordings are subsampled to this many rows for the search (refits use them too).
     validation_fraction : float
         Share of rows held out to rescore candidates (``val_loss``) and pick by it.
+    n_jobs : int, optional
+        Output dims searched at once, each in its own thread with ``n_threads`` Operon
+        threads. Default: one per core (``os.cpu_count() // n_threads``), at most one per dim.
+        Every dim is searched with the same ``random_state`` and its own data, so the fronts
+        equal those of a serial run (``n_jobs=1``). The PySR backend always runs one at a time.
 
     Attributes
     ----------
@@ -74,6 +87,11 @@ class Distiller:
     n_generations_ : dict[int, int]
     stopped_ : bool
         True when the search was stopped before its budget ran out.
+    stopped_dims_ : set[int]
+        Dims whose search ended because of a stop (their fronts are partial).
+    skipped_ : dict[int, str]
+        Dims not searched, with the reason: a constant output column (float32 cannot tell its
+        values apart) gets its mean as the only candidate, on a front marked ``skipped``.
     """
 
     def __init__(
@@ -89,6 +107,7 @@ class Distiller:
         model_selection: str = "best",
         random_state: int = 0,
         n_threads: int = 1,
+        n_jobs: int | None = None,
         max_rows: int = 2000,
         loss=None,
         callbacks: Iterable[Callback] = (),
@@ -106,6 +125,7 @@ class Distiller:
         self.model_selection = model_selection
         self.random_state = random_state
         self.n_threads = n_threads
+        self.n_jobs = n_jobs
         self.max_rows = max_rows
         self.loss = loss
         self.callbacks = tuple(callbacks)
@@ -133,12 +153,22 @@ class Distiller:
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
-        backend = get_backend(self.backend)
-        for dim in dims:
-            if self._stop_event.is_set():
-                self.stopped_ = True
-                break
-            self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+        backend = get_backend(self.backend, **self._backend_options())
+        search = self._plan_dims(dims, X, Y, w, split)
+        concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
+        n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
+
+        def fit_one(dim: int) -> None:
+            self._board.start(dim)
+            try:
+                self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+            finally:
+                if self._stop_event.is_set():
+                    self.stopped_dims_.add(dim)
+                self._board.finish(dim, filed=dim in self.fronts_)
+
+        _dims.run_dims(search, fit_one, n_jobs, self._stop_event)
+        self.stopped_ = self.stopped_ or self._stop_event.is_set()
         return self
 
     def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
@@ -158,6 +188,33 @@ class Distiller:
         return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
 
     # --- internals -------------------------------------------------------------------
+    def _backend_options(self) -> dict:
+        """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""
+        name = self.backend.strip().lower() if isinstance(self.backend, str) else None
+        return dict(self.pysr_kwargs) if name == "pysr" else {}
+
+    def _plan_dims(self, dims, X, Y, w, split) -> list[int]:
+        """Reset the per-dim bookkeeping, file a constant front for each constant output column,
+        and return the dims left to search."""
+        train, val = split
+        self.stopped_dims_: set[int] = set()
+        self._board = _dims.DimBoard(dims)
+        self.skipped_ = _dims.constant_columns(Y[train], dims)
+        for dim, reason in self.skipped_.items():
+            front = _dims.constant_front(
+                Y[train, dim], w[train], self.variable_names_, reason, self.model_selection
+            )
+            if len(val):
+                front = front.rescore(X[val], Y[val, dim])
+            self.fronts_[dim], self.best_[dim] = front, front.selected
+            self.n_generations_[dim] = 0
+            self._board.skip(dim, reason)
+        for dim in self.skipped_:  # one event each, so live views show them at once
+            event = DistillProgress(dim, tuple(dims), 0, 0.0, self.fronts_[dim])
+            for cb in self.callbacks:
+                cb(replace(event, **self._board.snapshot()))
+        return [d for d in dims if d not in self.skipped_]
+
     def _spec(self) -> SearchSpec:
         binary, unary = validate_operators(self.binary_operators, self.unary_operators)
         return SearchSpec(
@@ -231,8 +288,9 @@ class _LiveFront:
         if not self.distiller.callbacks:
             return None
         event = DistillProgress(
-            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress)
-        )
+            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress),
+            **self.distiller._board.snapshot(),
+        )  # fmt: skip
         stop = False
         for cb in self.distiller.callbacks:
             stop = bool(cb(event)) or stop

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import io
+from . import _dims, io
 from ._batches import run
 from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
@@ -56,6 +56,9 @@ class LayerJob:
         self.live: dict[int, ParetoFront] = {}
         self.progress: dict[str, Any] = {}
         self.replacement: Replacement | None = None
+        self.skipped: dict[int, str] = {}  # dims not searched, with the reason
+        self.partial: set[int] = set()  # dims whose front is from a stopped search
+        self.search_key: str | None = None  # what the fronts were searched on (for resume)
         self._stop_requested = False
         self._lock = threading.Lock()
 
@@ -82,17 +85,38 @@ class LayerJob:
         with self._lock:
             if event.front is not None:
                 self.live[event.dim] = event.front
+            base = self.progress
             self.progress = {
+                **base,
                 "dim": event.dim,
                 "generation": event.generation,
                 "elapsed": event.elapsed,
-                "dims": list(event.dims),
+                "done": sorted({*base.get("kept", ()), *event.done}),
+                "running": list(event.running),
+                "skipped": sorted({*base.get("skipped", ()), *event.skipped}),
             }
 
     def _finish(self, distiller: Distiller) -> None:
         with self._lock:
             self.fronts.update(distiller.fronts_)
+            self.skipped.update(distiller.skipped_)
+            self.partial.update(distiller.stopped_dims_)
             self.live = {}
+            dims = self.progress.get("dims") or sorted(self.fronts)
+            done = [d for d in dims if d in self.fronts]
+            self.progress = {**self.progress, "running": [], "done": done}
+
+    def progress_text(self) -> str:
+        """``"dim 3 · 2/8 dims done · 1 skipped"``: where the module's search stands."""
+        with self._lock:
+            progress = dict(self.progress)
+        if not progress.get("dims"):
+            progress["dims"] = list(range(int(self.meta.get("n_terms", 0))))
+        if self.status != "searching":
+            done = [d for d in progress["dims"] if d in self.fronts]
+            skipped = [d for d in progress["dims"] if d in self.skipped]
+            progress = {**progress, "running": [], "done": done, "skipped": skipped}
+        return _dims.describe(progress)
 
     def current_fronts(self) -> dict[int, ParetoFront]:
         """Final fronts where a dim is done, otherwise the live front of the running search."""
@@ -224,12 +248,19 @@ class Session:
         output_dims=None,
         background: bool = False,
         callbacks: Iterable[Callable] = (),
+        resume: bool = True,
         **params,
     ) -> LayerJob:
         """Search expressions for one module; ``background=True`` returns at once.
 
         ``k_in`` / ``k_out`` search through a PCA projection of that many dims (``"auto"``:
-        8 for layers wider than 8; None or 0: no projection).
+        8 for layers wider than 8, never more than the data's numerical rank; None or 0: no
+        projection). PCA components of negligible variance are not searched (see
+        :mod:`symtorch_lab._dims`): they get their mean, on a front marked ``skipped``.
+
+        ``resume=True`` keeps the finished dims' fronts when the search rows (recording and
+        projections) and the settings are unchanged, and searches only the missing dims (and
+        those a stop cut short); ``resume=False`` searches every dim afresh.
         """
         job = self.jobs.get(path)
         if job is None or job.recording is None:
@@ -237,14 +268,17 @@ class Session:
             job = self.jobs[path]
         if job.status == "searching":
             raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
-        k_in = _auto_k(k_in, job.recording.X.shape[1])
-        k_out = _auto_k(k_out, job.recording.Y.shape[1])
+        k_in = _auto_k(k_in, job.recording.X)
+        k_out = _auto_k(k_out, job.recording.Y)
         job._stop_requested = False
-        X, Y, names = _project(job, k_in, k_out)
         merged = {**self.distiller_params, **params}
+        X, Y, names = _project(job, k_in, k_out)
+        todo = _dims.plan_search(job, X, Y, names, merged, output_dims, resume)
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
         job.distiller = Distiller(**merged)
-        fit_kwargs = {"variable_names": names, "output_dims": output_dims}
+        if not todo:  # every dim already has its final front
+            return job
+        fit_kwargs = {"variable_names": names, "output_dims": todo}
         if background:
             # The fronts are filed inside the search thread, so handle.wait() returning means
             # job.fronts is complete (a separate watcher thread left a window where it wasn't).
@@ -407,7 +441,6 @@ def _project(job: LayerJob, k_in, k_out):
         Y = np.asarray(job.out_projection.transform(torch.as_tensor(Y)))
     job.meta["n_terms"] = int(Y.shape[1])
     job.meta["variable_names"] = names
-    job.fronts, job.live = {}, {}
     return X, Y, names
 
 
@@ -421,8 +454,10 @@ def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
         raise
 
 
-def _auto_k(k, width: int) -> int | None:
-    """``"auto"``: ``AUTO_K`` dims for layers wider than that; 0 or None: no projection."""
+def _auto_k(k, Z: np.ndarray) -> int | None:
+    """``"auto"``: ``AUTO_K`` dims for layers wider than that, at most the numerical rank of
+    the recorded rows ``Z``; 0 or None: no projection."""
+    width = Z.shape[1]
     if k == "auto":
-        return min(AUTO_K, width) if width > AUTO_K else None
+        return min(AUTO_K, width, _dims.numerical_rank(Z)) if width > AUTO_K else None
     return None if k is None or k <= 0 else int(k)
