@@ -187,7 +187,8 @@ def describe(board_or_progress: Mapping) -> str:
     """``"dim 3 · 2/8 dims done · 1 skipped"``: the progress text of a running search.
 
     ``board_or_progress`` has ``dims`` (all dims of the module's search), ``done`` (those
-    with a final front, skipped ones included), ``running`` and ``skipped``.
+    with a final front, skipped ones included), ``running``, ``skipped`` and optionally
+    ``partial`` (fronts of dims a stop cut short, not counted as done).
     """
     total = len(board_or_progress.get("dims") or ())
     running = list(board_or_progress.get("running") or ())
@@ -196,6 +197,9 @@ def describe(board_or_progress: Mapping) -> str:
         label = "dim" if len(running) == 1 else "dims"
         parts.append(f"{label} {', '.join(str(d) for d in running)}")
     parts.append(f"{len(board_or_progress.get('done') or ())}/{total} dims done")
+    n_partial = len(board_or_progress.get("partial") or ())
+    if n_partial:
+        parts.append(f"{n_partial} partial")
     n_skipped = len(board_or_progress.get("skipped") or ())
     if n_skipped:
         parts.append(f"{n_skipped} skipped")

@@ -113,9 +113,12 @@ class LayerJob:
         if not progress.get("dims"):
             progress["dims"] = list(range(int(self.meta.get("n_terms", 0))))
         if self.status != "searching":
-            done = [d for d in progress["dims"] if d in self.fronts]
-            skipped = [d for d in progress["dims"] if d in self.skipped]
+            dims = progress["dims"]
+            partial = [d for d in dims if d in self.partial]
+            done = [d for d in dims if d in self.fronts and d not in self.partial]
+            skipped = [d for d in dims if d in self.skipped]
             progress = {**progress, "running": [], "done": done, "skipped": skipped}
+            progress["partial"] = partial
         return _dims.describe(progress)
 
     def current_fronts(self) -> dict[int, ParetoFront]:

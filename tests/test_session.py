@@ -248,3 +248,67 @@ def test_auto_k_projects_only_wide_layers(X):
     assert job.in_projection.n_components == 8 and job.out_projection.n_components == 8
     job = s.distill("0", k_in="auto", k_out=0)
     assert job.in_projection is None and job.out_projection is None
+
+
+def hidden_linear_3_32():
+    """Issue 6 §4: a hidden Linear(3, 32) has rank-3 outputs."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 32), nn.Tanh(), nn.Linear(32, 1)), torch.randn(500, 3)
+
+
+def test_rank3_output_searches_at_most_3_dims_and_says_which_were_skipped():
+    model, X = hidden_linear_3_32()
+    s = stl.Session(model, X, **{**QUICK, "niterations": 2})
+    job = s.distill("0", k_out=8)
+    assert sorted(job.distiller.fronts_) == [0, 1, 2]  # only these were searched
+    assert sorted(job.fronts) == list(range(8)) and sorted(job.skipped) == [3, 4, 5, 6, 7]
+    for dim in job.skipped:
+        assert (
+            job.fronts[dim].skipped == job.skipped[dim]
+            and "negligible variance" in job.skipped[dim]
+        )
+        assert len(job.fronts[dim]) == 1 and job.fronts[dim].selected.complexity == 1
+    assert job.progress_text() == "8/8 dims done · 5 skipped"
+    with torch.no_grad():
+        expected = model[0](X)
+        s.replace("0")
+        torch.testing.assert_close(model[0](X), expected, atol=1e-3, rtol=1e-3)
+    s.restore("0")
+    auto = s.distill("0", k_out="auto")  # never more components than the data's rank
+    assert auto.out_projection.n_components == 3 and sorted(auto.fronts) == [0, 1, 2]
+
+
+def test_distill_again_resumes_the_finished_dims():
+    model, X = hidden_linear_3_32()
+    s = stl.Session(model, X, **{**QUICK, "niterations": 2})
+    job = s.distill("0", k_out=3, output_dims=[0])
+    first = job.fronts[0]
+    job = s.distill("0", k_out=3)
+    assert job.fronts[0] is first and sorted(job.distiller.fronts_) == [1, 2]
+    assert sorted(job.fronts) == [0, 1, 2]
+    again = s.distill("0", k_out=3)  # nothing left to search
+    assert not hasattr(again.distiller, "fronts_") and again.fronts[0] is first
+    fresh = s.distill("0", k_out=3, resume=False)
+    assert sorted(fresh.distiller.fronts_) == [0, 1, 2] and fresh.fronts[0] is not first
+    other = s.distill("0", k_out=3, maxsize=12)  # changed settings: a fresh search
+    assert sorted(other.distiller.fronts_) == [0, 1, 2]
+    k2 = s.distill("0", k_out=2)  # changed projection: a fresh search
+    assert sorted(k2.distiller.fronts_) == [0, 1]
+
+
+def test_a_stopped_search_keeps_its_partial_fronts_and_resume_searches_what_is_left(model, X):
+    s = stl.Session(model, X, **{**QUICK, "niterations": 100_000, "timeout_in_seconds": 60})
+    enough = [lambda e: e.generation >= 2]  # a callback's stop ends a dim as finished
+    job = s.distill("0", output_dims=[0], callbacks=enough)
+    done = job.fronts[0]
+    job = s.distill("0", background=True)  # dim 1 only, until Stop
+    deadline = time.monotonic() + 60
+    while job.progress.get("running") != [1] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.progress_text() == "dim 1 · 1/2 dims done"
+    s.stop("0")
+    job.handle.wait(60)
+    assert job.partial == {1} and job.fronts[0] is done and len(job.fronts[1]) > 0
+    job = s.distill("0", callbacks=enough)  # the stopped dim again, the finished one kept
+    assert sorted(job.distiller.fronts_) == [1] and job.fronts[0] is done
+    assert job.partial == set()
