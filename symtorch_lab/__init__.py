@@ -9,6 +9,8 @@ Pareto front, and replace the module by that expression. The engine (this packag
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -48,6 +50,19 @@ def __getattr__(name: str):
 
 def __dir__():
     return __all__
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule named like an export (``record``) must not replace the export:
+    the import system sets ``symtorch_lab.record = <module>`` after loading it."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return  # the export is resolved by __getattr__ (the submodule is in sys.modules)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -35,7 +35,7 @@ MAX_NESTING = 100
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
-    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
     r"|(?P<name>[^\W\d]\w*)"
     r"|(?P<op>\*\*|[-+*/^(),])"
 )
@@ -221,8 +221,20 @@ def _latex_name(name: str) -> str:
     return sympy.latex(sympy.Symbol(name))
 
 
+def _digits(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, with more where that would read as a whole
+    number it is not (``1.00002`` is not shown as ``1``: ``1*x`` would claim a unit factor)."""
+    text = f"{value:.{digits}g}"
+    while digits < 17 and not any(ch in text for ch in ".en") and float(text) != value:
+        digits += 1
+        text = f"{value:.{digits}g}"
+    return text
+
+
 def _latex_number(value: float, precision: int) -> tuple[str, int]:
-    text = f"{value:.{precision}g}"
+    if abs(value) == math.pi:
+        return (r"\pi", ATOM) if value > 0 else (r"-\pi", NEG)
+    text = _digits(value, precision)
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
@@ -259,7 +271,10 @@ def to_infix(tree: Tree, names: Sequence[str], digits: int | None = 4) -> str:
     """Readable infix; ``digits`` significant digits, or ``None`` for exact (repr) floats."""
 
     def number(value: float) -> tuple[str, int]:
-        text = _exact(value) if digits is None else f"{value:.{digits}g}"
+        if abs(value) == math.pi:  # read back as math.pi exactly
+            text = "pi" if value > 0 else "-pi"
+        else:
+            text = _exact(value) if digits is None else _digits(value, digits)
         return text, NEG if text.startswith("-") else ATOM
 
     return _render(tree, names, number, latex=False)[0]

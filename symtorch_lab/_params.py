@@ -118,6 +118,8 @@ def check_dims(output_dims, n_outputs: int) -> tuple[int, ...]:
     if output_dims is None:
         return tuple(range(n_outputs))
     dims = (output_dims,) if isinstance(output_dims, int | np.integer) else tuple(output_dims)
+    if not dims:
+        raise ValueError(f"output_dims is empty: name at least one of the {n_outputs} outputs")
     for d in dims:
         if not 0 <= int(d) < n_outputs:
             raise ValueError(f"output dim {d} is out of range for {n_outputs} output columns")

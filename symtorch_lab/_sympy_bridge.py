@@ -6,14 +6,23 @@ sympy objects. Only nodes with a registry counterpart come back into a tree (``A
 anything else is a ``ValueError`` rather than a guess. Sums with negative terms become ``sub``,
 factors with negative exponents a ``div`` and ``x**(1/2)`` a ``sqrt``, so that the trees read like
 the sympy form and their node count is PySR's complexity of what the user sees.
+
+Sympy computes exactly, so ``9^9^9^9`` would be a number with 370 million digits, computed in
+one C call that holds the GIL for minutes. A tree means float64 arithmetic, so a numeric power
+whose exact value would be huge is folded in float64 first (to ``oo`` or ``0``) before sympy sees
+it, and :func:`run_bounded` gives every other sympy step a time limit that cannot hang its caller.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import numpy as np
 import sympy
 
 from ._tree import MAX_DEPTH
@@ -34,19 +43,69 @@ _THIRD = sympy.Rational(1, 3)
 
 def _number(value: float) -> sympy.Expr:
     # Integral constants become sympy Integers so that x**2.0 prints and simplifies as x**2.
+    if not math.isfinite(value):
+        return sympy.nan if math.isnan(value) else (sympy.oo if value > 0 else -sympy.oo)
     if value.is_integer() and abs(value) < 2**53:
         return sympy.Integer(int(value))
+    if abs(value) == math.pi:
+        return sympy.pi if value > 0 else -sympy.pi
     return sympy.Float(value)
 
 
 def tree_to_sympy(tree: Tree, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
     """Build the sympy form of a validated tree with the registry's sympy builders."""
+    return _to_sympy(tree, symbols)[0]
+
+
+_SAFE_MAGNITUDE = 1e300  # beyond this a constant sub-tree is taken in float64, not exactly
+_NON_FINITE = (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan)
+
+
+def _to_sympy(tree: Tree, symbols: Sequence[sympy.Symbol]) -> tuple[sympy.Expr, float | None]:
+    """The sympy form and, for a constant sub-tree, its float64 value (``None`` otherwise).
+
+    A constant sub-tree is folded to its float64 value (``oo``, ``nan`` or a Float) before
+    sympy sees it when that value overflows or is beyond :data:`_SAFE_MAGNITUDE`, when it takes
+    such a folded value, or when its exact power would need thousands of bits: ``9^9^9^9`` or
+    ``exp(exp(exp(30)))`` would otherwise be computed exactly, in one call that does not
+    return for minutes.
+    """
     kind = tree[0]
     if kind == "const":
-        return _number(tree[1])
+        return _number(tree[1]), tree[1]
     if kind == "var":
-        return symbols[tree[1]]
-    return OPERATORS[kind].sympy(*(tree_to_sympy(child, symbols) for child in tree[1:]))
+        return symbols[tree[1]], None
+    parts = [_to_sympy(child, symbols) for child in tree[1:]]
+    args = [p[0] for p in parts]
+    if any(p[1] is None for p in parts):
+        return OPERATORS[kind].sympy(*args), None
+    with np.errstate(all="ignore"):
+        value = float(OPERATORS[kind].numpy(*(np.float64(p[1]) for p in parts)))
+    # nan alone is left to sympy (log(-1) is I*pi there); overflow and its fallout are not
+    huge = math.isinf(value) or (math.isfinite(value) and abs(value) > _SAFE_MAGNITUDE)
+    unsafe = huge or any(a in _NON_FINITE for a in args)
+    if unsafe or (kind in _GROWING and all(a.is_Number for a in args) and _huge(kind, args)):
+        return _number(value), value
+    return OPERATORS[kind].sympy(*args), value
+
+
+# Operators that raise a number to a power: exact arithmetic on them can explode.
+_GROWING = {"pow": None, "powabs": None, "square": 2, "cube": 3}
+_MAX_EXACT_BITS = 4096
+
+
+def _log2_size(n: sympy.Expr) -> float:
+    """Bits of an exact number (numerator and denominator), or |log2| of a float's magnitude."""
+    if n.is_Rational:
+        return float(max(abs(n.p).bit_length(), n.q.bit_length()))
+    value = abs(float(n))
+    return abs(math.log2(value)) + 1 if 0 < value < math.inf else 0.0
+
+
+def _huge(kind: str, args: list) -> bool:
+    """Would sympy's exact ``base ** exponent`` need more than a few thousand bits?"""
+    k = abs(float(_GROWING[kind] or args[1]))
+    return k * _log2_size(args[0]) > _MAX_EXACT_BITS
 
 
 def _fold(op: str, nodes: list[Tree]) -> Tree:
@@ -59,8 +118,17 @@ def _fold(op: str, nodes: list[Tree]) -> Tree:
 class _Converter:
     """Sympy -> tree, one method per whitelisted node family."""
 
-    def __init__(self, names: Sequence[str]):
+    def __init__(self, names: Sequence[str], reciprocal: str = "div"):
         self.index = {name: i for i, name in enumerate(names)}
+        self.reciprocal = reciprocal
+
+    def _over(self, numerator: Tree | None, denominator: Tree) -> Tree:
+        """``numerator / denominator``; ``1/x`` as ``div(1, x)`` (how it reads) or ``inv(x)``."""
+        if numerator is not None:
+            return ("div", numerator, denominator)
+        if self.reciprocal == "inv":  # no constant "1" for a refit to move
+            return ("inv", denominator)
+        return ("div", ("const", 1.0), denominator)
 
     def convert(self, e: object, depth: int = 0) -> Tree:
         if depth > MAX_DEPTH:
@@ -114,12 +182,18 @@ class _Converter:
                 denominator.append(f.base ** (-f.exp))
             else:
                 numerator.append(f)
+        sign = -1 if coeff.is_negative else 1
+        q = _unit_fraction(coeff) if denominator else None
+        if q is not None:  # u*(1/2)/(s + 1) reads u/(2*s + 2): the 2 joins the denominator
+            denominator = list(sympy.Mul.make_args(sympy.Mul(q, *denominator)))
+            coeff = sympy.Integer(sign)
         parts = [self._factor(f, depth) for f in numerator]
         if coeff not in (1, -1):
             parts.insert(0, self._number(coeff))
-        node = _fold("mul", parts) if parts else ("const", 1.0)
+        node = _fold("mul", parts) if parts else None
         if denominator:
-            node = ("div", node, _fold("mul", [self._factor(f, depth) for f in denominator]))
+            node = self._over(node, _fold("mul", [self._factor(f, depth) for f in denominator]))
+        node = ("const", 1.0) if node is None else node
         return ("neg", node) if coeff == -1 else node
 
     def _factor(self, f: object, depth: int) -> Tree:
@@ -130,7 +204,9 @@ class _Converter:
     def _pow(self, e: sympy.Pow, depth: int) -> Tree:
         base, exponent = e.args
         if exponent == -sympy.S.Half:
-            return ("inv", ("sqrt", self.convert(base, depth)))
+            return self._over(None, ("sqrt", self.convert(base, depth)))
+        if exponent == -1:  # 1/x, as written and as PySR counts it (not inv(x))
+            return self._over(None, self.convert(base, depth))
         for value, name in _POWERS.items():
             if exponent == value:
                 return (name, self.convert(base, depth))
@@ -144,6 +220,17 @@ class _Converter:
         if len(args) != OPERATORS[name].arity:
             raise ValueError(f"{e.func.__name__} with {len(args)} arguments is not supported")
         return (name, *args)
+
+
+def _unit_fraction(coeff: sympy.Expr) -> sympy.Integer | None:
+    """``q`` when ``coeff`` is exactly ``±1/q`` (as a Rational or as the float nearest to it)."""
+    value = abs(float(coeff))
+    if not 0 < value < 1:
+        return None
+    q = round(1 / value)
+    if q > 10**6 or (coeff.is_Rational and abs(coeff) != sympy.Rational(1, q)):
+        return None
+    return sympy.Integer(q) if coeff.is_Rational or 1 / q == value else None
 
 
 def _is_cube_root_of_abs(f: object) -> bool:
@@ -165,34 +252,140 @@ def _merge_cbrt(factors: list) -> list:
     return out
 
 
-def sympy_to_tree(expr: object, names: Sequence[str]) -> Tree:
-    """Convert a sympy expression over symbols named like ``names`` into a raw tree."""
-    return _Converter(names).convert(expr)
+def sympy_to_tree(expr: object, names: Sequence[str], *, reciprocal: str = "div") -> Tree:
+    """Convert a sympy expression over symbols named like ``names`` into a raw tree.
+
+    ``1/x`` becomes ``div(1, x)`` as written, or ``inv(x)`` with ``reciprocal="inv"`` (a form
+    without a constant 1 that a refit would move, for polishing before display).
+    """
+    return _Converter(names, reciprocal).convert(expr)
 
 
-_SIMPLIFY_SLOTS = threading.BoundedSemaphore(2)
+_MAX_WORKERS = 2
+_workers: list[threading.Thread] = []
+_workers_lock = threading.Lock()
+T = TypeVar("T")
+
+
+class _Timeout(BaseException):
+    """Raised inside an overdue sympy worker thread to end it (never escapes the worker)."""
+
+
+class _Worker(threading.Thread):
+    def __init__(self, fn: Callable[[], object]):
+        super().__init__(name="symtorch-sympy", daemon=True)
+        self.fn, self.box = fn, []
+
+    def run(self) -> None:
+        try:
+            try:
+                self.box.append(self.fn())
+            except BaseException:  # noqa: BLE001 - sympy raises many types; callers fall back
+                pass
+        except _Timeout:  # an interrupt that lands just after fn returned
+            pass
+
+    def interrupt(self) -> None:
+        # CPython raises the exception at the thread's next bytecode: sympy is pure Python, so
+        # an overdue step ends within milliseconds (huge exact numbers never reach sympy).
+        if self.ident is not None and self.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.ident), ctypes.py_object(_Timeout)
+            )
+
+
+def _start_worker(fn: Callable[[], object], deadline: float) -> _Worker | None:
+    """A started worker, waiting for one of :data:`_MAX_WORKERS` slots until ``deadline``."""
+    while True:
+        with _workers_lock:
+            _workers[:] = [t for t in _workers if t.is_alive()]
+            if len(_workers) < _MAX_WORKERS:
+                worker = _Worker(fn)
+                worker.start()
+                _workers.append(worker)
+                return worker
+            oldest = _workers[0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        oldest.join(min(remaining, 0.05))
+
+
+def run_bounded(fn: Callable[[], T], timeout_s: float) -> T | None:
+    """``fn()`` in a worker thread; ``None`` if it fails or has not finished in ``timeout_s``.
+
+    An overdue worker is interrupted, not left running. At most two workers run at once (a
+    third call waits for a slot within its own time limit), so stuck steps cannot pile up.
+    """
+    deadline = time.monotonic() + timeout_s
+    worker = _start_worker(fn, deadline)
+    if worker is None:
+        return None
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive():
+        worker.interrupt()
+        return None
+    return worker.box[0] if worker.box else None
 
 
 def simplify_with_timeout(expr: sympy.Expr, timeout_s: float) -> sympy.Expr | None:
-    """``sympy.simplify`` in a daemon thread; ``None`` if it has not finished in time.
+    """``sympy.simplify`` with :func:`run_bounded`; ``None`` if it has not finished in time."""
+    return run_bounded(lambda: sympy.simplify(expr), timeout_s)
 
-    Python cannot stop a thread, so a timed-out simplification runs on in the background. At
-    most two may do so at once; beyond that we do not start another and report ``None``, so a
-    loop over many hard expressions cannot pile up threads.
+
+# ------------------------------------------------------------------ redundant constants
+
+
+def merge_constants(expr: sympy.Expr) -> sympy.Expr:
+    """Pull the common factor out of every sum that is a factor of a product or ratio.
+
+    ``0.05*a*(19.7/c - 19.7/d)`` becomes ``0.985*a*(1/c - 1/d)`` and ``0.45*u/(0.9*s + 0.9)``
+    becomes ``0.5*u/(s + 1)``: a constant that only scales a sum is merged into the product's
+    coefficient, so no two constants are left that only ever appear as a product or ratio (a
+    refit could then wander along that direction forever, and neither could snap).
     """
-    if not _SIMPLIFY_SLOTS.acquire(blocking=False):
+    if expr.is_Atom:
+        return expr
+    args = [merge_constants(a) for a in expr.args]
+    if not isinstance(expr, (sympy.Mul, sympy.Pow)):
+        return expr.func(*args)
+    rebuilt = expr.func(*args)
+    coeff, factors = sympy.S.One, []
+    for factor in sympy.Mul.make_args(rebuilt):
+        base, k = (factor.base, factor.exp) if isinstance(factor, sympy.Pow) else (factor, 1)
+        if isinstance(base, sympy.Add) and (k == 1 or k.is_Integer):
+            content = _content(base)
+            if content is not None:
+                coeff *= content**k
+                factors.append(_divide_terms(base, content) ** k)
+                continue
+        factors.append(factor)
+    return sympy.Mul(coeff, *factors) if coeff != 1 else rebuilt
+
+
+def _divide_terms(add: sympy.Add, content: sympy.Expr) -> sympy.Expr:
+    terms = []
+    for term in add.args:
+        c, rest = term.as_coeff_Mul()
+        ratio = c / content
+        terms.append((_number(float(ratio)) if ratio.is_Float else ratio) * rest)
+    return sympy.Add(*terms)
+
+
+def _content(add: sympy.Add) -> sympy.Expr | None:
+    """The coefficient to divide a sum by so that one of its variable terms reads ``1*term``.
+
+    Of the variable terms' coefficients, the one that leaves the most other coefficients whole
+    (``2*x + 4*y`` -> 2, not 4); ``None`` when the sum has no float coefficient to merge.
+    """
+    coeffs = [t.as_coeff_Mul()[0] for t in add.args]
+    if not any(c.is_Float for c in coeffs):
         return None
-    box: list[sympy.Expr] = []
+    candidates = [c for t, c in zip(add.args, coeffs, strict=True) if t.free_symbols and c != 0]
 
-    def work() -> None:
-        try:
-            box.append(sympy.simplify(expr))
-        except Exception:  # sympy raises many types on odd input; the caller falls back
-            pass
-        finally:
-            _SIMPLIFY_SLOTS.release()
+    def whole(k: sympy.Expr) -> int:
+        ratios = (float(c / k) for c in coeffs)
+        return sum(1 for r in ratios if math.isfinite(r) and abs(r - round(r)) <= 1e-9 * abs(r))
 
-    thread = threading.Thread(target=work, name="symtorch-simplify", daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    return box[0] if box else None
+    best = max(candidates, key=whole, default=None)
+    return None if best is None or abs(best) == 1 else best

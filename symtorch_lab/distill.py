@@ -9,10 +9,12 @@ background thread so a notebook kernel stays responsive. Backends only search.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -142,10 +144,16 @@ class Distiller:
         ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
         current generation; dimensions finished so far and the partial front are kept.
         """
+        self._stop_event.clear()
+        return self._fit(
+            X, y, sample_weight, variable_names=variable_names, output_dims=output_dims
+        )
+
+    def _fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+        """:meth:`fit` without clearing a pending ``stop()`` (background runs use it)."""
         spec = self._spec()  # operators are checked before anything else runs
         X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
         dims = _params.check_dims(output_dims, Y.shape[1])
-        self._stop_event.clear()
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
@@ -173,8 +181,13 @@ class Distiller:
 
     def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
         """Start :meth:`fit` in a background thread (pyoperon releases the GIL)."""
-        handle = SearchHandle(self)
-        handle._start(lambda: self.fit(X, y, sample_weight, **kwargs))
+        with _START_LOCK:
+            running = getattr(self, "_handle", None)
+            if running is not None and not running.done:
+                raise RuntimeError("this Distiller is already searching; stop() or wait() first")
+            self._handle = handle = SearchHandle(self)
+        self._stop_event.clear()  # a stop() from here on is kept: fit may not have started yet
+        handle._start(lambda: self._fit(X, y, sample_weight, **kwargs))
         return handle
 
     def stop(self) -> None:
@@ -232,7 +245,8 @@ class Distiller:
     def _fit_dim(self, backend, spec, dim, dims, X, y, w, split):
         train, val = split
         Xs, ys, ws = _params.subsample(X[train], y[train], w[train], self.max_rows, spec)
-        live = _LiveFront(self, dim, dims, self.variable_names_)
+        scale = _target_scale(ys)  # the engine searches on y / scale, in float32
+        live = _LiveFront(self, dim, dims, self.variable_names_, scale)
         # A custom loss drives the search itself where the engine can use it; otherwise the
         # engine searches on MSE and candidates are refitted and ranked under the loss below.
         custom = (
@@ -240,7 +254,7 @@ class Distiller:
         )
         raw = backend.search(
             Xs,
-            ys,
+            ys / scale,
             self.variable_names_,
             spec,
             sample_weight=ws,
@@ -253,18 +267,19 @@ class Distiller:
             self.stopped_ = True
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
-        front = self._build_front(raw, Xs, ys, ws)
+        front = self._build_front(raw, Xs, ys, ws, scale)
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = front
         self.best_[dim] = front.selected
 
-    def _build_front(self, raw: Sequence[RawCandidate], X, y, w) -> ParetoFront:
+    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_
         cands = []
         refit = self.refit or self.loss is not None
         for rc in raw:
-            expr = Expression.from_infix(rc.infix, names)
+            # back to original units; polish refits the constants and scores on the real y
+            expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
@@ -277,8 +292,9 @@ class Distiller:
 class _LiveFront:
     """Per-generation adapter: backend Progress → DistillProgress → user callbacks."""
 
-    def __init__(self, distiller: Distiller, dim: int, dims, names):
+    def __init__(self, distiller: Distiller, dim: int, dims, names, scale: float = 1.0):
         self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
+        self.scale = scale
         self.generation = 0
         self.stopped = False
         self._parsed: dict[str, Expression] = {}
@@ -302,14 +318,32 @@ class _LiveFront:
         for rc in progress.candidates:
             expr = self._parsed.get(rc.infix)
             if expr is None:
-                expr = self._parsed[rc.infix] = Expression.from_infix(rc.infix, self.names)
-            cands.append(Candidate(complexity=expr.complexity, loss=rc.loss, expression=expr))
+                infix = _unscaled(rc.infix, self.scale)
+                expr = self._parsed[rc.infix] = Expression.from_infix(infix, self.names)
+            loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
+            cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         try:
             return ParetoFront(
                 _within(cands, self.distiller.maxsize), self.distiller.model_selection
             )
         except ValueError:
             return None
+
+
+def _target_scale(y: np.ndarray) -> float:
+    """A power of ten bringing ``y`` near 1 when its magnitude is extreme, else 1.
+
+    The engine evaluates in float32: targets of size ~1e-12 fell below its tolerances and
+    ~1e20 overflowed its squared errors, and both came back as one constant.
+    """
+    magnitude = float(np.max(np.abs(y))) if len(y) else 0.0
+    if magnitude == 0.0 or 1e-6 <= magnitude <= 1e6:
+        return 1.0
+    return float(10.0 ** round(np.log10(magnitude)))
+
+
+def _unscaled(infix: str, scale: float) -> str:
+    return infix if scale == 1.0 else f"{scale!r}*({infix})"
 
 
 def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
@@ -321,6 +355,24 @@ def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
     """
     kept = [c for c in cands if c.complexity <= maxsize]
     return kept or sorted(cands, key=lambda c: c.complexity)[:1]
+
+
+_START_LOCK = threading.Lock()  # check-and-start of background searches
+_RUNNING: weakref.WeakSet[SearchHandle] = weakref.WeakSet()
+EXIT_WAIT_S = 30.0
+"""At interpreter exit, how long to wait for stopped background searches to end."""
+
+
+@atexit.register
+def _stop_searches_at_exit() -> None:
+    """Stop background searches and wait for them (bounded) before the interpreter exits:
+    a daemon thread killed inside pyoperon's C++ aborted the process (SIGABRT)."""
+    handles = [h for h in list(_RUNNING) if not h.done]
+    for handle in handles:
+        handle.stop()
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for handle in handles:
+        handle._thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class SearchHandle:
@@ -350,6 +402,7 @@ class SearchHandle:
                     self._call(callback)
 
         self._thread = threading.Thread(target=run, name="symtorch-lab-search", daemon=True)
+        _RUNNING.add(self)
         self._thread.start()
 
     def add_done_callback(self, fn: Callable[[SearchHandle], None]) -> None:

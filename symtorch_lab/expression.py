@@ -176,7 +176,9 @@ class Expression:
         """The sympy form over ``Symbol(name)`` for each variable name.
 
         With ``simplify=True`` this runs ``sympy.simplify`` for at most one second and returns
-        the plain form if it does not finish.
+        the plain form if it does not finish. A numeric power whose exact value would be huge
+        (``9^9^9^9``) is evaluated in float64 as the tree means it (here ``oo``), so building
+        the sympy form never runs for minutes.
         """
         expr = tree_to_sympy(self.tree, self._symbols)
         if simplify:
@@ -188,8 +190,8 @@ class Expression:
         """Sympy-simplified copy, or ``self`` if simplify times out, fails or grows the tree.
 
         Simplification assumes real inputs, so it may define the result where the original was
-        ``nan`` (``sqrt(x)^2`` becomes ``x``). A simplification that times out keeps running in
-        a background thread (Python cannot stop it); at most two run at once.
+        ``nan`` (``sqrt(x)^2`` becomes ``x``). A simplification that times out is interrupted
+        in its worker thread; at most two run at once.
         """
         # Real symbols: the inputs are real, and sympy then simplifies |exp(x)| or sqrt(x**2)
         # instead of keeping complex-valued caveats (re(x), ...) we cannot convert back.
@@ -344,17 +346,21 @@ class ExpressionModule(nn.Module):
         return out
 
     def _constants_like(self, X: torch.Tensor) -> Sequence[torch.Tensor]:
-        # Inference calls reuse the constants cast to X's device/dtype: the cast and unbind
-        # cost as much as a small formula on a 4096-row batch. The key includes the
-        # parameter's version, so an optimizer step or load_state_dict invalidates it.
-        if torch.is_grad_enabled() and self.constants.requires_grad:
+        # Inference calls on the CPU reuse the constants cast to X's dtype: the cast and unbind
+        # cost as much as a small formula on a 4096-row batch. The cache is checked against
+        # the values themselves, since ``constants.data[...] = v`` changes them without
+        # bumping the parameter's version (the version-only key served stale constants).
+        source = self.constants.detach()
+        if (
+            torch.is_grad_enabled() and self.constants.requires_grad
+        ) or source.device.type != "cpu":
             return self.constants.to(device=X.device, dtype=X.dtype).unbind()
-        key = (X.device, X.dtype, self.constants._version, self.constants.data_ptr())
+        key = (X.device, X.dtype, source.data_ptr())
         cached = self.__dict__.get("_cast_cache")
-        if cached is None or cached[0] != key:
-            consts = self.constants.detach().to(device=X.device, dtype=X.dtype).unbind()
-            self.__dict__["_cast_cache"] = cached = (key, consts)
-        return cached[1]
+        if cached is None or cached[0] != key or not torch.equal(cached[1], source):
+            consts = source.to(device=X.device, dtype=X.dtype).unbind()
+            self.__dict__["_cast_cache"] = cached = (key, source.clone(), consts)
+        return cached[2]
 
     def extra_repr(self) -> str:
         return str(self.expression)

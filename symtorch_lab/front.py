@@ -281,8 +281,10 @@ class ParetoFront:
         if sel_loss not in (None, "val_loss"):
             raise ValueError(f"selection_loss={sel_loss!r} must be null or 'val_loss'")
         front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss)
-        index = data.get("selected_index", front.selected_index)
-        front.pick(index=_as_int(index, "selected_index"))
+        index = _as_int(data.get("selected_index", front.selected_index), "selected_index")
+        if not 0 <= index < len(front):
+            raise ValueError(f"selected_index {index} is outside the front of {len(front)}")
+        front.pick(index=index)
         skipped = data.get("skipped")
         if skipped is not None and (not isinstance(skipped, str) or len(skipped) > 500):
             raise ValueError(f"front 'skipped' must be a short string, got {skipped!r:.60}")

@@ -14,6 +14,8 @@ typo in ``"blocks.0.mpl"`` is the most common way to start a recording wrong.
 from __future__ import annotations
 
 import difflib
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
@@ -174,6 +176,19 @@ def _missing_path_message(model: nn.Module, path: str, names: list[str]) -> str:
     return "; ".join(parts)
 
 
+class _ModeHold:
+    """Threads inside ``training_mode(model, mode)`` blocks on one model, and its saved flags."""
+
+    def __init__(self, model: nn.Module, mode: bool, previous: _ModeHold | None) -> None:
+        self.mode, self.count, self.owner = mode, 0, threading.get_ident()
+        self.previous = previous  # an outer block of the other mode in the owner thread
+        self.saved = [(module, module.training) for module in model.modules()]
+
+
+_HOLDS: weakref.WeakKeyDictionary[nn.Module, _ModeHold] = weakref.WeakKeyDictionary()
+_HOLDS_LOCK = threading.Lock()
+
+
 @contextmanager
 def training_mode(model: nn.Module, mode: bool) -> Iterator[nn.Module]:
     """Temporarily call ``model.train(mode)``; restore every module's own flag on exit.
@@ -181,14 +196,35 @@ def training_mode(model: nn.Module, mode: bool) -> Iterator[nn.Module]:
     The flags are restored per module (not with one ``model.train(previous)``), because a model
     may mix modes on purpose, e.g. a frozen BatchNorm kept in eval inside a training model.
     They are restored on normal exit and when the block raises.
+
+    Re-entrant across threads: blocks of the same mode on one model share one saved state and
+    the last one to leave restores it (two threads each saving and restoring used to leave the
+    model in eval). A block of the other mode while another thread holds the model raises.
     """
-    saved = [(module, module.training) for module in model.modules()]
-    model.train(mode)
+    with _HOLDS_LOCK:
+        hold = _HOLDS.get(model)
+        if hold is not None and hold.mode != mode and hold.owner != threading.get_ident():
+            raise RuntimeError(
+                f"{type(model).__name__} is held in {'train' if hold.mode else 'eval'} mode by "
+                f"another thread; cannot switch it to {'train' if mode else 'eval'} meanwhile"
+            )
+        if hold is None or hold.mode != mode:  # first holder, or nested in the owner thread
+            hold = _ModeHold(model, mode, previous=hold)
+            _HOLDS[model] = hold
+            model.train(mode)
+        hold.count += 1
     try:
         yield model
     finally:
-        for module, flag in saved:
-            module.training = flag
+        with _HOLDS_LOCK:
+            hold.count -= 1
+            if hold.count == 0:
+                for module, flag in hold.saved:
+                    module.training = flag
+                if hold.previous is not None:
+                    _HOLDS[model] = hold.previous
+                elif _HOLDS.get(model) is hold:
+                    del _HOLDS[model]
 
 
 def eval_mode(model: nn.Module) -> AbstractContextManager[nn.Module]:

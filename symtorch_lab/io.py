@@ -30,6 +30,8 @@ from .surrogate import SymbolicSurrogate
 
 FORMAT = "symtorch_lab.session"
 VERSION = 1
+_MAX_NESTING = 32  # lists inside saved comparison records
+MAX_FEATURES = 1 << 24  # per-row features of one module: far above any real layer
 
 
 @dataclass
@@ -98,11 +100,12 @@ def read_session(file, model: nn.Module) -> SavedSession:
     Raises ``ValueError`` naming the field at fault for anything malformed. The live session
     is built from the result by :meth:`symtorch_lab.session.Session.load`.
     """
-    text = Path(file).read_text()
     try:
-        data_json = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data_json = json.loads(Path(file).read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{file}: not a JSON session file ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{file}: not a JSON session file (nested too deeply)") from None
     _check_header(data_json, file)
     layers = [
         _load_layer(layer, model, f"{file}: layers[{i}]")
@@ -126,9 +129,9 @@ def _comparisons(value: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list):
-        return all(_plain(v) for v in value)
+        return depth < _MAX_NESTING and all(_plain(v, depth + 1) for v in value)
     return value is None or isinstance(value, str | int | float)
 
 
@@ -138,14 +141,15 @@ def _surrogate(value, where: str) -> SymbolicSurrogate | None:
         return None
     try:
         return SymbolicSurrogate.from_json(value)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         raise ValueError(f"{where}: {exc}") from None
 
 
 def _check_header(data: Any, file) -> None:
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise ValueError(f"{file}: not a symtorch_lab session (missing format {FORMAT!r})")
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if isinstance(version, bool) or version != VERSION:
         raise ValueError(f"{file}: session version {data.get('version')!r} is not {VERSION}")
     if not isinstance(data.get("layers"), list):
         raise ValueError(f"{file}: 'layers' must be a list")
@@ -162,6 +166,7 @@ def _load_layer(layer: Any, model: nn.Module, where: str) -> SavedLayer:
     except AttributeError:
         raise ValueError(f"{where}: module {path!r} does not exist in the given model") from None
     meta = _check_meta(layer.get("meta"), f"{where}.meta")
+    _check_module_sizes(meta, model.get_submodule(path), f"{where}.meta")
     job = SavedLayer(path, meta)
     try:
         job.in_projection = _projection(layer.get("in_projection"))
@@ -170,14 +175,16 @@ def _load_layer(layer: Any, model: nn.Module, where: str) -> SavedLayer:
         if not isinstance(fronts, Mapping):
             raise ValueError("'fronts' must be an object")
         for key, front in fronts.items():
-            if not str(key).isdigit():
-                raise ValueError(f"front key {key!r} is not an output dim")
+            if not (key.isascii() and key.isdigit()) or int(key) >= meta["n_terms"]:
+                raise ValueError(f"front key {key!r} is not an output dim < n_terms")
             job.fronts[int(key)] = ParetoFront.from_json(front)
-    except (ValueError, TypeError, KeyError) as exc:
+        _check_layer_sizes(job)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         raise ValueError(f"{where} (module {path!r}): {exc}") from None
     if layer.get("replaced") is True:
         job.replaced = True
         job.surrogate = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
+        _check_replaceable(job, job.surrogate, where)
     return job
 
 
@@ -197,10 +204,70 @@ def _check_meta(meta: Any, where: str) -> dict[str, Any]:
             raise ValueError(
                 f"{where}.{key} must be a list of positive integers, got {shape!r:.60}"
             )
+        if _numel(shape) > MAX_FEATURES:
+            raise ValueError(f"{where}.{key} {shape!r:.60} exceeds {MAX_FEATURES} features")
     n_terms = out.get("n_terms")
     if not isinstance(n_terms, int) or isinstance(n_terms, bool) or n_terms < 1:
         raise ValueError(f"{where}.n_terms must be a positive integer, got {n_terms!r:.60}")
+    if n_terms > _numel(out["output_shape"]):
+        raise ValueError(
+            f"{where}.n_terms={n_terms} exceeds the {_numel(out['output_shape'])} features "
+            f"of output_shape {out['output_shape']}"
+        )
     names = out.get("variable_names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"{where}.variable_names must be a list of strings")
     return out
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _check_module_sizes(meta: Mapping[str, Any], module: nn.Module, where: str) -> None:
+    """Saved shapes against the live module, where the module states its sizes."""
+    for key, attr in (("input_shape", "in_features"), ("output_shape", "out_features")):
+        size = getattr(module, attr, None)
+        if isinstance(size, int) and meta[key][-1:] != [size]:
+            raise ValueError(
+                f"{where}.{key}={meta[key]} does not match the model's "
+                f"{type(module).__name__} ({attr}={size})"
+            )
+
+
+def _check_layer_sizes(job) -> None:
+    """Projections, variable names and n_terms must agree with the saved shapes."""
+    meta, proj_in, proj_out = job.meta, job.in_projection, job.out_projection
+    d_in, d_out = _numel(meta["input_shape"]), _numel(meta["output_shape"])
+    if proj_in is not None and proj_in.components_.shape[1] != d_in:
+        raise ValueError(f"in_projection reads {proj_in.components_.shape[1]} features, not {d_in}")
+    if proj_out is not None and proj_out.components_.shape[1] != d_out:
+        raise ValueError(f"out_projection maps to {proj_out.components_.shape[1]} not {d_out}")
+    n_terms = proj_out.components_.shape[0] if proj_out is not None else d_out
+    if meta["n_terms"] != n_terms:
+        raise ValueError(f"meta.n_terms={meta['n_terms']} but the layer has {n_terms} outputs")
+    n_vars = proj_in.components_.shape[0] if proj_in is not None else d_in
+    for dim, front in job.fronts.items():
+        n = len(front.selected.expression.variable_names)
+        if n != n_vars:
+            raise ValueError(f"fronts[{dim}] reads {n} variables but the layer has {n_vars}")
+
+
+def _check_replaceable(job, surrogate, where: str) -> None:
+    """A saved surrogate must have the layer's shapes; without one every dim needs a front."""
+    meta = job.meta
+    if surrogate is None:
+        if len(job.fronts) != meta["n_terms"]:  # keys are distinct dims < n_terms
+            raise ValueError(
+                f"{where}: 'replaced' without a surrogate, but only {len(job.fronts)} of "
+                f"{meta['n_terms']} output dims have a front"
+            )
+        return
+    for key, got in (("input_shape", surrogate.in_shape), ("output_shape", surrogate.out_shape)):
+        if list(got) != meta[key]:
+            raise ValueError(
+                f"{where}.surrogate: shape {list(got)} does not match meta.{key} {meta[key]}"
+            )

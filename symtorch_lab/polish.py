@@ -1,49 +1,74 @@
 """Turn a raw search result into the expression a person should read.
 
 Engines report models in their own shape: Operon wraps every model in a fitted scale and
-offset and gives every variable a weight (``1.35*x2 * (1.92*x1 / (1.61*x3)^2)``), and it
-evaluates in float32. Before a candidate reaches a front it is
+offset and gives every variable a weight (``0.4482*u/(0.8963*s + 0.8963)``), and it evaluates in
+float32. Before a candidate reaches a front it is
 
-1. refitted in float64 (or under the user's custom loss),
-2. canonicalised through sympy, which merges constant factors (the example becomes
-   ``1.0*x1*x2/x3**2``),
-3. snapped: a constant moves to 0, a whole number, or a short decimal only when that costs no
-   measurable loss (relative 1e-6 of the loss plus 1e-12 of the target variance), so a fit of
-   network outputs is never falsified into a "nicer" law,
-4. canonicalised again, so ``1*x1*x2/x3**2`` counts as complexity 6, not 8.
+1. refitted in float64 (or under the user's custom loss);
+2. merged: a constant that only scales a sum is pulled out into the product's coefficient
+   (``0.5001*u/(s + 1)``), so no two constants only ever appear as a product or ratio, and
+   refitted again: now every constant is determined by the data and can snap;
+3. snapped: each constant moves to 0, an integer, a simple fraction, a multiple of pi or a short
+   decimal only when the loss does not measurably change (see :class:`_Judge`), so a fit of
+   network outputs is never falsified into a "nicer" law;
+4. written in its display form through sympy (``u/(2*s + 2)``, ``a*b*(1/c - 1/d)``, no ``1*``).
 
-The complexity of the result is its node count, as PySR's default complexity.
+The complexity of the result is its node count (PySR's default) in that display form. Every
+sympy step runs under :func:`~symtorch_lab._sympy_bridge.run_bounded`, after a guard that keeps
+huge powers away from sympy, so a hostile tree costs at most ``timeout_s`` per step.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
+from ._sympy_bridge import merge_constants, run_bounded, sympy_to_tree
 from .expression import Expression
+
+SYMPY_TIMEOUT_S = 2.0
+_MAX_SYMPY_EXPONENT = 64  # x^k beyond this is no law a person reads; keep it away from sympy
 
 
 def polish(
-    expr: Expression, X: np.ndarray, y: np.ndarray, w: np.ndarray, loss=None, *, refit: bool = True
+    expr: Expression,
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    loss=None,
+    *,
+    refit: bool = True,
+    timeout_s: float = SYMPY_TIMEOUT_S,
 ) -> tuple[Expression, float]:
-    """Refit, canonicalise and snap one candidate; returns it with its loss (two refits at most)."""
+    """Refit, merge, snap and tidy one candidate; returns it with its loss.
+
+    ``refit=False`` keeps the constants as given (only exact rewrites and snaps that cost no
+    measurable loss).
+    """
     from ._params import loss_value
 
     def score(e: Expression) -> float:
         return loss_value(e, X, y, w, loss)
 
-    if refit:
-        expr = expr.refit(X, y, sample_weight=w, loss=loss)
+    def fit(e: Expression) -> Expression:
+        return e.refit(X, y, sample_weight=w, loss=loss) if refit else e
+
     tol = 1e-12 * float(np.var(y)) if len(y) else 0.0
-    best, best_loss = _better(expr, score(expr), _canonical(expr), score, tol)
-    snapped, snapped_loss = _snap(best, best_loss, score, tol)
-    if snapped is best:
-        return best, best_loss
-    tidy = _canonical(snapped)
-    if tidy is not None and refit and tidy.constants.size:
-        tidy = tidy.refit(X, y, sample_weight=w, loss=loss)
-    return _better(snapped, snapped_loss, tidy, score, tol)
+    start = fit(expr)
+    best, best_loss = start, score(start)
+    merged = _sympy_form(best, "inv", timeout_s)
+    if merged is not None and merged.complexity <= best.complexity:
+        best, best_loss = _better(best, best_loss, fit(merged), score, tol)
+    judge = _Judge(best, best_loss, X, y, w, loss, tol)
+    snapped = _drop_identities(_snap(best, score, judge))
+    shown = _sympy_form(snapped, "div", timeout_s)
+    if shown is not None and shown.complexity <= max(snapped.complexity, start.complexity):
+        shown_loss = score(shown)
+        if judge.accepts(shown, shown_loss):
+            return shown, shown_loss
+    return snapped, score(snapped)
 
 
 def _better(current: Expression, current_loss: float, candidate: Expression | None, score, tol):
@@ -60,19 +85,66 @@ def _no_worse(new: float, old: float, tol: float) -> bool:
     return math.isfinite(new) and new <= old * (1 + 1e-6) + tol
 
 
-def _canonical(expr: Expression) -> Expression | None:
-    """Round trip through sympy (merges numeric factors); None when sympy can't express it."""
-    try:
-        return Expression.from_sympy(expr.sympy(), expr.variable_names)
-    except (ValueError, TypeError, RecursionError):
+def _sympy_safe(tree: tuple) -> bool:
+    """No constant exponent beyond :data:`_MAX_SYMPY_EXPONENT` anywhere in the tree."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node[0] in ("pow", "powabs") and node[2][0] == "const":
+            if not abs(node[2][1]) <= _MAX_SYMPY_EXPONENT:
+                return False
+        if node[0] not in ("const", "var"):
+            stack.extend(node[1:])
+    return True
+
+
+def _sympy_form(expr: Expression, reciprocal: str, timeout_s: float) -> Expression | None:
+    """Constants merged through sympy (bounded in time); None when sympy can't or won't."""
+    if not _sympy_safe(expr.tree):
         return None
+    names = expr.variable_names
+
+    def work() -> Expression:
+        merged = merge_constants(expr.sympy())
+        return Expression(sympy_to_tree(merged, names, reciprocal=reciprocal), names)
+
+    return run_bounded(work, timeout_s)
 
 
-def _snap(expr: Expression, loss: float, score, tol: float) -> tuple[Expression, float]:
-    """Move each constant to the simplest nearby value that keeps the loss."""
-    values = expr.constants.astype(float).copy()
+class _Judge:
+    """Does a snapped candidate fit measurably worse than the unsnapped refit (``reference``)?
+
+    Not measurably worse when its loss is within a relative 1e-6 (plus 1e-12 of the target
+    variance, for exact data), or, for the MSE, when the mean increase of the squared residuals
+    over the reference's is no larger than its own standard error over the rows (paired). For a
+    single constant that is a move within about two standard errors of its fitted value: data
+    that follow the law exactly allow no move at all, a network's outputs allow what they
+    cannot tell apart.
+    """
+
+    def __init__(self, reference: Expression, loss: float, X, y, w, custom_loss, tol: float):
+        self.loss, self.tol, self.X, self.y, self.w = loss, tol, X, y, w
+        self.paired = custom_loss is None and math.isfinite(loss)
+        if self.paired:
+            self.ref_sq = (reference.numpy(X) - y) ** 2
+            self.n_eff = float(np.sum(w)) ** 2 / float(np.sum(w**2))
+
+    def accepts(self, candidate: Expression, cand_loss: float) -> bool:
+        if _no_worse(cand_loss, self.loss, self.tol):
+            return True
+        if not self.paired or not math.isfinite(cand_loss):
+            return False
+        diff = (candidate.numpy(self.X) - self.y) ** 2 - self.ref_sq
+        mean = float(np.average(diff, weights=self.w))
+        spread = float(np.average((diff - mean) ** 2, weights=self.w))
+        return mean <= math.sqrt(spread / self.n_eff)
+
+
+def _snap(expr: Expression, score, judge: _Judge) -> Expression:
+    """Move each constant to the simplest nearby value the judge accepts."""
+    values = expr.constants
     changed = False
-    for i, value in enumerate(values):
+    for i, value in enumerate(expr.constants):
         for target in _simple_values(value):
             if target == value:
                 break
@@ -80,16 +152,24 @@ def _snap(expr: Expression, loss: float, score, tol: float) -> tuple[Expression,
             trial[i] = target
             candidate = expr.with_constants(trial)
             cand_loss = score(candidate)
-            if _no_worse(cand_loss, loss, tol):
-                values, loss, changed = trial, cand_loss, True
+            if judge.accepts(candidate, cand_loss):
+                values, changed = trial, True
                 break
-    return (expr.with_constants(values), loss) if changed else (expr, loss)
+    return expr.with_constants(values) if changed else expr
 
 
 def _simple_values(value: float) -> list[float]:
-    """Candidates from simplest to closest: 0, the nearest integer, then 1..6 significant digits."""
-    out = [0.0, float(round(value))]
-    if value != 0 and math.isfinite(value):
+    """Candidates from simplest to closest.
+
+    0, the nearest integer, halves, multiples of pi and pi/2, thirds and quarters, other
+    fractions up to twelfths, then 1..6 significant digits.
+    """
+    if not math.isfinite(value):
+        return []
+    out = [0.0, float(round(value)), round(2 * value) / 2]
+    out += [round(value / math.pi * q) * math.pi / q for q in (1, 2)]
+    out += [float(Fraction(round(value * q), q)) for q in range(3, 13)]
+    if value != 0:
         magnitude = math.floor(math.log10(abs(value)))
         out += [round(value, -magnitude + d) for d in range(0, 6)]
     seen, ordered = set(), []
@@ -98,3 +178,25 @@ def _simple_values(value: float) -> list[float]:
             seen.add(v)
             ordered.append(v)
     return ordered
+
+
+def _drop_identities(expr: Expression) -> Expression:
+    """``1*x``, ``x*1``, ``x/1``, ``x + 0``, ``0 + x`` and ``x - 0`` are ``x`` (no sympy needed)."""
+    tree = _without_identities(expr.tree)
+    return expr if tree == expr.tree else Expression(tree, expr.variable_names)
+
+
+_IDENTITY = {"mul": (1.0, 1.0), "div": (None, 1.0), "add": (0.0, 0.0), "sub": (None, 0.0)}
+
+
+def _without_identities(node: tuple) -> tuple:
+    if node[0] in ("const", "var"):
+        return node
+    node = (node[0], *(_without_identities(child) for child in node[1:]))
+    if node[0] in _IDENTITY:
+        left, right = _IDENTITY[node[0]]
+        if node[2] == ("const", right):
+            return node[1]
+        if left is not None and node[1] == ("const", left):
+            return node[2]
+    return node

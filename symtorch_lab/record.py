@@ -11,9 +11,8 @@ bounded by a uniform reservoir sample of ``max_samples`` rows per module
 
 from __future__ import annotations
 
-import inspect
 import math
-import warnings
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._selection import select_input, select_output
 from .hooks import HookSet, ModulePathError, resolve_module
 from .reservoir import Reservoir
 
@@ -70,98 +70,6 @@ class Recording:
         )
 
 
-def _describe(values: Sequence[Any]) -> str:
-    return "(" + ", ".join(type(v).__name__ for v in values) + ")"
-
-
-def _select_input(path: str, module: nn.Module, args: tuple, kwargs: dict, index: Any) -> list:
-    """The tensor input(s) of one call chosen by ``input_index``."""
-    if index is None and args and isinstance(args[0], torch.Tensor):
-        return [args[0]]  # the common case, kept cheap: this runs inside every forward
-    if index is None or index == "all":
-        found = [a for a in args if isinstance(a, torch.Tensor)]
-        found += [v for v in kwargs.values() if isinstance(v, torch.Tensor)]
-        if not found:
-            raise TypeError(
-                f"module {path!r} was called without tensor inputs: args {_describe(args)}, "
-                f"kwargs {sorted(kwargs)}"
-            )
-        return found if index == "all" else found[:1]
-    if isinstance(index, int):
-        if not -len(args) <= index < len(args):
-            raise IndexError(
-                f"module {path!r}: input_index={index} but it was called with {len(args)} "
-                f"positional inputs {_describe(args)}"
-            )
-        value = args[index]
-    else:
-        bound = _bind(module, args, kwargs)
-        if index not in bound:
-            raise KeyError(f"module {path!r}: no input named {index!r}; inputs: {sorted(bound)}")
-        value = bound[index]
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"module {path!r}: input_index={index!r} is a {type(value).__name__}, not a tensor"
-        )
-    return [value]
-
-
-def _bind(module: nn.Module, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """Inputs by parameter name of ``module.forward``, wherever they were passed."""
-    try:
-        return dict(inspect.signature(module.forward).bind_partial(*args, **kwargs).arguments)
-    except (TypeError, ValueError):
-        return dict(kwargs)
-
-
-def _select_output(path: str, out: Any, key: Any, warn: bool) -> torch.Tensor:
-    """The output tensor of one call chosen by ``output_key``."""
-    if isinstance(out, torch.Tensor):
-        if key is not None:
-            raise TypeError(
-                f"module {path!r} returns a single tensor, so output_key={key!r} does not apply; "
-                "pass output_key=None or a {path: key} mapping"
-            )
-        return out
-    if isinstance(out, Mapping):
-        names, getter = list(out.keys()), out.__getitem__
-    elif isinstance(out, (tuple, list)):
-        names = list(getattr(out, "_fields", range(len(out))))
-        getter = out.__getitem__ if not isinstance(key, str) else (lambda k: getattr(out, k))
-    elif isinstance(key, str) and hasattr(out, key):
-        names, getter = [key], (lambda k: getattr(out, k))
-    else:
-        raise TypeError(f"module {path!r} returned a {type(out).__name__}; pass output_key=...")
-    if key is None:
-        return _first_tensor(path, out, names, warn)
-    try:
-        value = getter(key)
-    except (KeyError, IndexError, TypeError, AttributeError):
-        raise KeyError(
-            f"module {path!r} output ({type(out).__name__}) has no output_key {key!r}; "
-            f"available keys: {names}"
-        ) from None
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"module {path!r}: output {key!r} is a {type(value).__name__}, not a tensor"
-        )
-    return value
-
-
-def _first_tensor(path: str, out: Any, names: list, warn: bool) -> torch.Tensor:
-    values = list(out.values()) if isinstance(out, Mapping) else list(out)
-    tensors = [(n, v) for n, v in zip(names, values, strict=True) if isinstance(v, torch.Tensor)]
-    if not tensors:
-        raise TypeError(f"module {path!r} returned a {type(out).__name__} without tensors")
-    if len(tensors) > 1 and warn:
-        warnings.warn(
-            f"module {path!r} returns {len(tensors)} tensors {[n for n, _ in tensors]}; recording "
-            f"{tensors[0][0]!r}. Pass output_key to choose another.",
-            stacklevel=4,
-        )
-    return tensors[0][1]
-
-
 def _as_rows(path: str, inputs: list[torch.Tensor], out: torch.Tensor) -> tuple:
     """Flatten to rows over the leading dims: ``(x, y, lead, in_feature, out_feature)``."""
     first = inputs[0]
@@ -192,10 +100,27 @@ class _PathState:
         self.n_calls = 0
         self.shapes: tuple | None = None  # (in_feature, out_feature, call_in, call_out)
         self.cache: Recording | None = None
+        # Only the recording thread's forward passes count: another thread running the same
+        # model (a second recording, a training loop) must not leak rows into this one.
+        self.thread = threading.get_ident()
+        self.inputs: tuple | None = None  # copies taken before an in-place module ran
 
-    def on_call(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
-        inputs = _select_input(self.path, module, args, kwargs, self.opts["input_index"])
-        out = _select_output(self.path, output, self.opts["output_key"], self.n_calls == 0)
+    def before_call(self, module: nn.Module, args: tuple, kwargs: dict | None = None) -> None:
+        """Pre-hook for modules that may overwrite their input (``inplace=True``)."""
+        if threading.get_ident() == self.thread:
+            kwargs = {k: _copy(v) for k, v in (kwargs or {}).items()}
+            self.inputs = (tuple(map(_copy, args)), kwargs)
+
+    def on_call(self, module: nn.Module, args: tuple, *kwargs_output: Any) -> None:
+        # torch registers a with_kwargs hook in two steps, so a forward in another thread at
+        # that moment calls it as hook(module, args, output): accept both forms.
+        if threading.get_ident() != self.thread:
+            return
+        kwargs, output = kwargs_output if len(kwargs_output) == 2 else ({}, kwargs_output[0])
+        if self.inputs is not None:
+            (args, kwargs), self.inputs = self.inputs, None
+        inputs = select_input(self.path, module, args, kwargs, self.opts["input_index"])
+        out = select_output(self.path, output, self.opts["output_key"], self.n_calls == 0)
         x, y, lead, f_in, f_out = _as_rows(self.path, inputs, out)
         if self.shapes is None:
             self.shapes = (f_in, f_out, (*lead, *f_in), tuple(out.shape))
@@ -207,6 +132,10 @@ class _PathState:
         self.reservoir.offer(x, y)
         self.n_calls += 1
         self.cache = None
+
+
+def _copy(value: Any) -> Any:
+    return value.clone() if isinstance(value, torch.Tensor) else value
 
 
 class Recorder:
@@ -391,7 +320,9 @@ def record(
 
     ``input_index``, ``output_key``, ``variable_transforms`` and ``variable_names`` also accept
     a ``{path: value}`` mapping. Hooks are removed when the block exits, also on an exception;
-    the model's training mode, grad mode and other hooks are left alone.
+    the model's training mode, grad mode and other hooks are left alone. Only forward passes
+    run by the thread that opened the block are recorded; inputs of modules with
+    ``inplace=True`` are copied before the module runs.
     """
     path_list = [paths] if isinstance(paths, str) else list(dict.fromkeys(paths))
     if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
@@ -411,6 +342,8 @@ def record(
     recorder = Recorder(states)
     with HookSet() as hooks:
         for state in states.values():
+            if getattr(state.module, "inplace", False) is True:  # nn.ReLU(inplace=True), …
+                hooks.add_forward_pre_hook(state.module, state.before_call, with_kwargs=True)
             hooks.add_forward_hook(state.module, state.on_call, with_kwargs=True)
         recorder.active = True
         try:

@@ -28,6 +28,7 @@ from .surrogate import Replacement, SymbolicSurrogate, replace
 
 STATUSES = ("not_distilled", "searching", "distilled", "replaced")
 AUTO_K = 8  # k_in/k_out="auto": layers wider than this are searched through PCA to this many dims
+_DISTILL_LOCK = threading.Lock()
 
 
 def run_model(model: nn.Module, data, batch_size: int = 1024) -> None:
@@ -61,6 +62,7 @@ class LayerJob:
         self.search_key: str | None = None  # what the fronts were searched on (for resume)
         self._stop_requested = False
         self._lock = threading.Lock()
+        self._starting = False  # a distill() is between its check and its start
 
     @property
     def status(self) -> str:
@@ -269,8 +271,20 @@ class Session:
         if job is None or job.recording is None:
             self.record(path)
             job = self.jobs[path]
-        if job.status == "searching":
-            raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+        with _DISTILL_LOCK:  # two calls at once: exactly one starts
+            if job.status == "searching" or job._starting:
+                raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
+            job._starting = True
+        try:
+            return self._start_distill(
+                job, k_in, k_out, output_dims, background, callbacks, params, resume
+            )
+        finally:
+            job._starting = False
+
+    def _start_distill(
+        self, job, k_in, k_out, output_dims, background, callbacks, params, resume
+    ):
         k_in = _auto_k(k_in, job.recording.X)
         k_out = _auto_k(k_out, job.recording.Y)
         job._stop_requested = False
@@ -293,7 +307,12 @@ class Session:
 
     def stop(self, path: str) -> None:
         """End the search on ``path`` after the current generation (see ``LayerJob.stop``)."""
-        self.jobs[path].stop()
+        job = self.jobs.get(path)
+        if job is None or job.distiller is None:
+            raise ValueError(
+                f"module {path!r} has not been distilled in this session: no search to stop"
+            )
+        job.stop()
 
     def ensure_recording(self, path: str) -> LayerJob:
         """Record the original module again when its job has no rows (a loaded session), on
@@ -302,6 +321,7 @@ class Session:
         if job.recording is not None or self.data is None:
             return job
         was_replaced = job.status == "replaced"
+        live = self.model.get_submodule(path) if was_replaced else None  # maybe fine-tuned
         if was_replaced:
             self.restore(path)
         try:
@@ -311,12 +331,13 @@ class Session:
             job.recording = rec[path]
         finally:
             if was_replaced:
-                self.replace(path)
+                self.replace(path, surrogate=live)
         return job
 
     def original_outputs(self, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
         """The original network's outputs on ``X`` (replaced modules put back meanwhile)."""
         replaced_now = [p for p, j in self.jobs.items() if j.status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
         try:
@@ -326,7 +347,7 @@ class Session:
                 )
         finally:
             for p in replaced_now:
-                self.replace(p)
+                self.replace(p, surrogate=live[p])
 
     def comparable_paths(self) -> list[str]:
         """What ``compare`` measures by default: the replaced modules, else every module
@@ -371,10 +392,11 @@ class Session:
         if not paths:
             raise RuntimeError("nothing to compare: distill a module first (every output dim)")
         replaced_now = [p for p in paths if self.jobs[p].status == "replaced"]
+        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
         try:
-            mapping = {p: self.jobs[p].surrogate() for p in paths}
+            mapping = {p: live[p] if p in live else self.jobs[p].surrogate() for p in paths}
             result = benchmark.compare(
                 self.model,
                 lambda: replaced(self.model, mapping),
@@ -387,7 +409,7 @@ class Session:
             return result
         finally:
             for p in replaced_now:
-                self.replace(p)
+                self.replace(p, surrogate=live[p])
 
     def _get(self, path: str) -> LayerJob:
         if path not in self.jobs:
@@ -450,7 +472,7 @@ def _project(job: LayerJob, k_in, k_out):
 def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
     """Body of a background search: fit, then file the fronts (or the error) on the job."""
     try:
-        job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+        job._finish(job.distiller._fit(X, Y, **fit_kwargs))  # keeps a stop() sent before it ran
     except BaseException as exc:
         with job._lock:
             job.progress = {**job.progress, "error": f"{type(exc).__name__}: {exc}"}

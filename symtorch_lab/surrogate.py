@@ -10,6 +10,7 @@ a context manager that restores even when the body raises.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,11 @@ from .expression import Expression
 from .pca import PCAProjection
 
 SURROGATE_FORMAT = 1
+
+# module put in by replace() -> the original it stands for. Replacing a replacement (two
+# sessions on one module) then keeps the real original, so no surrogate is left behind, and a
+# surrogate converts its original along with itself (``model.double()``, ``.to(device)``).
+_STANDS_FOR: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 
 class SymbolicSurrogate(nn.Module):
@@ -107,6 +113,14 @@ class SymbolicSurrogate(nn.Module):
             out = self.out_projection(out)
         out = out.reshape(*lead, *self.out_shape)
         return out if out.dtype == x.dtype else out.to(x.dtype)
+
+    def _apply(self, fn, recurse=True):
+        # model.double() / .to(device) while replaced: the original follows, so restore()
+        # puts back a module of the model's current dtype and device.
+        original = _STANDS_FOR.get(self)
+        if original is not None:
+            original._apply(fn, recurse)
+        return super()._apply(fn, recurse)
 
     # --- persistence (no pickle) -------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -202,7 +216,10 @@ def replace(
     originals: dict[str, nn.Module | None] = {}
     for path, new in mapping.items():
         old = _get_submodule(model, path)
+        old = _STANDS_FOR.get(old, old)
         _set_submodule(model, path, new)
+        if not free_original:
+            _STANDS_FOR[new] = old
         originals[path] = None if free_original else old
     return Replacement(model, originals)
 

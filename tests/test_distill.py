@@ -1,5 +1,7 @@
 """Distiller on the real Operon backend: fronts, PySR names, callbacks, Stop, threads, weights."""
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -244,3 +246,54 @@ def test_stop_ends_every_running_dim_and_leaves_the_others_out(product_data):
     assert d.stopped_ and d.stopped_dims_ == {0, 1}
     assert sorted(d.fronts_) == [0, 1]  # dim 2 never started: no front
     assert all(len(d.fronts_[k]) > 0 for k in (0, 1))  # partial fronts kept
+
+
+def test_stop_right_after_fit_async_is_kept(product_data):
+    X, y = product_data
+    d = quick(niterations=200, population_size=100)
+    handle = d.fit_async(X, np.column_stack([y, y]))
+    d.stop()
+    handle.wait()
+    assert d.stopped_ and sum(d.n_generations_.values()) <= 1
+
+
+def test_empty_output_dims_is_refused(product_data):
+    with pytest.raises(ValueError, match="output_dims is empty"):
+        quick().fit(*product_data, output_dims=[])
+
+
+def test_second_background_search_on_one_distiller_is_refused(product_data):
+    d = quick(niterations=200, population_size=100)
+    handle = d.fit_async(*product_data)
+    try:
+        with pytest.raises(RuntimeError, match="already searching"):
+            d.fit_async(*product_data)
+    finally:
+        d.stop()
+        handle.wait()
+
+
+EXIT_DURING_SEARCH = """
+import numpy as np, time
+from symtorch_lab.distill import Distiller
+X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+Distiller(population_size=100, niterations=100_000, max_rows=300).fit_async(X, X[:, 0] * X[:, 1])
+time.sleep(0.5)
+"""
+
+
+def test_interpreter_exit_during_a_background_search_ends_cleanly():
+    out = subprocess.run([sys.executable, "-c", EXIT_DURING_SEARCH], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-500:]
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e30])
+def test_targets_at_extreme_scales_are_found_in_original_units(product_data, scale):
+    X, y = product_data
+    d = quick().fit(X, scale * y)
+    pick = d.fronts_[0].selected
+    assert pick.expression.variables_used  # not a constant
+    rel = np.sqrt(np.mean((pick.expression.numpy(X) - scale * y) ** 2)) / np.std(scale * y)
+    assert rel < 1e-6 and pick.loss == pytest.approx(
+        np.mean((pick.expression.numpy(X) - scale * y) ** 2), rel=1e-3
+    )

@@ -52,9 +52,21 @@ def _fold_negated_constants(node):
     return (node[0], *children)
 
 
+def _shown(value, digits=4):
+    """What ``str`` shows: ``digits`` significant digits, more where fewer would read as a whole
+    number the value is not; pi as ``pi``."""
+    if abs(value) == math.pi:
+        return value
+    for d in range(digits, 18):
+        rounded = float(f"{value:.{d}g}")
+        if not rounded.is_integer() or rounded == value:
+            return rounded
+    return value
+
+
 def _round_constants(node, digits=4):
     if node[0] == "const":
-        return ("const", float(f"{node[1]:.{digits}g}"))
+        return ("const", _shown(node[1], digits))
     if node[0] == "var":
         return node
     return (node[0], *(_round_constants(child, digits) for child in node[1:]))
@@ -352,6 +364,22 @@ def test_str_repr_latex():
     assert str(Expression.from_infix("exp(x0)^2 / (x1 + 1)", NAMES)) == "exp(x0)^2/(x1 + 1)"
 
 
+def test_no_constant_is_shown_as_a_whole_number_it_is_not():
+    # the demo's pick printed "1*square(x0)" for 1.00002*x0^2: a unit factor that is not one
+    e = Expression.from_infix("1.00002*square(x0) - 4.00001 + 2.5*x1 + 1*x2", NAMES)
+    assert str(e) == "1.00002*square(x0) - 4.00001 + 2.5*x1 + 1*x2"
+    assert e.latex(precision=3).startswith(r"1.00002 \cdot x_{0}^{2} - 4.00001")
+    assert str(Expression.from_infix("1000.3*x0", NAMES)) == "1000.3*x0"
+
+
+def test_pi_is_shown_as_pi_and_reads_back_exactly():
+    e = Expression.from_infix("pi*x0^2 - pi", NAMES)
+    assert str(e) == "pi*x0^2 - pi" and e.to_infix(None) == "pi*x0^2 - pi"
+    assert e.latex() == r"\pi \cdot x_{0}^{2} - \pi"
+    assert Expression.from_infix(str(e), NAMES) == e
+    assert e.sympy() == sympy.pi * sympy.Symbol("x0") ** 2 - sympy.pi
+
+
 def test_constants_complexity_and_with_constants():
     expr = Expression.from_infix("2.5*x0^2 + 0.5*cos(x2) + x0^1.5", NAMES)
     # integral exponents are structure: not fitted, not listed
@@ -524,3 +552,18 @@ def test_simplified_falls_back_on_timeout(monkeypatch):
         assert expr.sympy(simplify=False) == 2 * sympy.Symbol("x0")
     finally:
         release.set()
+
+
+@pytest.mark.parametrize("text", ["٣*x0", "３ + x0", "x0 * 1e٣"])
+def test_unicode_digits_are_not_numbers(text):
+    with pytest.raises(ValueError):
+        Expression.from_infix(text, ["x0"])
+
+
+def test_expression_module_sees_in_place_changes_of_its_constants_under_no_grad():
+    module = ExpressionModule(Expression.from_infix("2.0*x0", ["x0"]))
+    X = torch.ones(3, 1, dtype=torch.float32)
+    with torch.no_grad():
+        assert module(X).tolist() == [2.0, 2.0, 2.0]
+        module.constants.data[0] = 5.0
+        assert module(X).tolist() == [5.0, 5.0, 5.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import pytest
@@ -126,3 +127,49 @@ def test_training_mode_restores_after_an_exception(tiny_model):
         assert all(m.training for m in tiny_model.modules())
         raise ValueError("inside")
     assert not any(m.training for m in tiny_model.modules())
+
+
+def test_eval_mode_from_two_threads_restores_training():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).train()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():  # enters first, leaves first
+        with eval_mode(model):
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():  # enters while the model is in eval: it must not save "eval" as the state
+        first_in.wait(10)
+        with eval_mode(model):
+            second_in.set()
+            first_out.wait(10)
+
+    threads = [threading.Thread(target=f) for f in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(m.training for m in model.modules())
+
+
+def test_other_mode_while_another_thread_holds_the_model_is_refused():
+    model = nn.Linear(2, 2)
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with eval_mode(model):
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    inside.wait(10)
+    try:
+        with pytest.raises(RuntimeError, match="held in eval mode by another thread"):
+            with training_mode(model, True):
+                pass
+    finally:
+        leave.set()
+        t.join()
+    assert model.training

@@ -91,3 +91,54 @@ def test_round_trip(saved):
     model = nn.Sequential(nn.Linear(2, 1))
     loaded = load_session(path, model)
     assert loaded.to_json()["layers"] == data["layers"]
+
+
+def test_huge_n_terms_is_refused_before_any_work(saved, tmp_path):
+    _, data = saved
+    data["layers"][0].update(replaced=True, surrogate=None)
+    data["layers"][0]["meta"]["n_terms"] = 10**12
+    with pytest.raises(ValueError, match="n_terms"):
+        load_session(write(tmp_path, data), nn.Sequential(nn.Linear(2, 1)))
+
+
+def test_surrogate_of_the_wrong_shape_is_refused(saved, tmp_path):
+    path, data = saved
+    surrogate = stl.Session.load(path, nn.Sequential(nn.Linear(2, 1))).jobs["0"].surrogate()
+    wide = surrogate.to_json()
+    wide.update(out_shape=[1, 1])  # one expression still, but the model's output would grow
+    data["layers"][0].update(replaced=True, surrogate=wide)
+    with pytest.raises(ValueError, match="out_shape|output_shape"):
+        load_session(write(tmp_path, data), nn.Sequential(nn.Linear(2, 1)))
+
+
+def test_saved_shapes_must_match_the_model(saved):
+    path, _ = saved
+    with pytest.raises(ValueError, match=r"input_shape=\[2\].*in_features=3"):
+        load_session(path, nn.Sequential(nn.Linear(3, 1)))
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda d: d["layers"][0]["fronts"]["0"].update(selected_index=-1), "selected_index"),
+        (lambda d: d["layers"][0]["fronts"].update({"٣": {}}), "front key"),
+        (lambda d: d["layers"][0]["meta"].update(n_terms=2), "n_terms"),
+        (lambda d: d.update(comparisons=[{"x": json.loads("[" * 900 + "]" * 900)}]), "comp"),
+        (lambda d: d.update(version=True), "version"),
+    ],
+)
+def test_malformed_fields_raise_value_error_naming_them(saved, tmp_path, mutate, field):
+    _, data = saved
+    mutate(data)
+    with pytest.raises(ValueError, match=field):
+        load_session(write(tmp_path, data), nn.Sequential(nn.Linear(2, 1)))
+
+
+def test_undecodable_or_deeply_nested_file_is_a_value_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"format": "\xff\xfe"}')
+    with pytest.raises(ValueError, match="not a JSON session"):
+        load_session(bad, nn.Linear(2, 1))
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="not a JSON session"):
+        load_session(bad, nn.Linear(2, 1))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import warnings
 from collections import OrderedDict, namedtuple
 
@@ -573,3 +576,39 @@ def test_cuda_models_are_recorded_to_cpu_numpy(tiny_model):
     recording = rec["0"]
     assert isinstance(recording.X, np.ndarray) and recording.X.shape == (100, 3)
     np.testing.assert_allclose(recording.Y, _linear(model[0].cpu(), recording.X), atol=1e-5)
+
+
+def test_stl_record_stays_the_function_after_session_imports_the_submodule():
+    code = (
+        "import symtorch_lab as stl; stl.Session; print(callable(stl.record), stl.record.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "record"]
+
+
+def test_inplace_module_is_recorded_before_it_overwrites_its_input():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(inplace=True))
+    with record(model, "1") as rec:
+        model(torch.randn(50, 2))
+    assert (rec["1"].X < 0).any()
+    np.testing.assert_array_equal(rec["1"].Y, np.maximum(rec["1"].X, 0))
+
+
+def test_each_thread_records_only_its_own_forward_passes():
+    model = nn.Sequential(nn.Linear(2, 2))
+    barrier, counts = threading.Barrier(2), {}
+
+    def run(name, n_rows):
+        with record(model, "0", max_samples=10_000) as rec:
+            barrier.wait()
+            for _ in range(20):
+                model(torch.randn(n_rows, 2))
+            barrier.wait()
+        counts[name] = rec["0"].n_seen
+
+    threads = [threading.Thread(target=run, args=(n, r)) for n, r in (("a", 3), ("b", 5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts == {"a": 60, "b": 100}

@@ -1,6 +1,7 @@
 """Session: record → distill → pick → replace → compare → save / load, on a live model."""
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -312,3 +313,78 @@ def test_a_stopped_search_keeps_its_partial_fronts_and_resume_searches_what_is_l
     job = s.distill("0", callbacks=enough)  # the stopped dim again, the finished one kept
     assert sorted(job.distiller.fronts_) == [1] and job.fronts[0] is done
     assert job.partial == set()
+
+
+def test_stop_of_a_never_distilled_module_says_so(model, X):
+    session = stl.Session(model, X, **QUICK)
+    with pytest.raises(ValueError, match="'0' has not been distilled"):
+        session.stop("0")
+
+
+def test_stop_right_after_a_background_distill_is_kept(model, X):
+    session = stl.Session(model, X, **{**QUICK, "niterations": 200, "population_size": 100})
+    job = session.distill("0", background=True)
+    session.stop("0")
+    job.handle.wait()
+    assert job.distiller.stopped_ and sum(job.distiller.n_generations_.values()) <= 1
+
+
+def test_compare_scores_and_keeps_a_fine_tuned_surrogate(session, X, model):
+    y = model(X).detach()
+    tuned = session.replace("0")
+    with torch.no_grad():
+        tuned.terms[0].constants.add_(0.25)  # stands for a fine-tuning step
+        expected = torch.mean((model(X) - y) ** 2).item()
+    result = session.compare((X, y), metric="mse", example=X)
+    assert model[0] is tuned
+    assert result.after == pytest.approx(expected, rel=1e-6)
+
+
+def test_two_background_distills_at_once_start_one_search(model, X):
+    session = stl.Session(model, X, **{**QUICK, "niterations": 200, "population_size": 100})
+    session.record("0")
+    refused, barrier = [], threading.Barrier(2)
+
+    def start():
+        barrier.wait()
+        try:
+            session.distill("0", background=True)
+        except RuntimeError as exc:
+            refused.append(exc)
+
+    for _ in range(5):
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        session.stop("0")
+        session.jobs["0"].handle.wait()
+    assert len(refused) == 5
+
+
+def test_two_sessions_recording_from_two_threads_keep_apart_and_restore_training():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1)).train()
+    barrier, seen = threading.Barrier(2), {}
+
+    def run(n_rows):
+        session = stl.Session(model, torch.randn(n_rows, 2))
+        barrier.wait()
+        for _ in range(5):
+            seen[n_rows] = session.record("0")["0"].n_seen
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (3000, 5000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {3000: 3000, 5000: 5000}
+    assert all(m.training for m in model.modules())
+
+
+def test_original_outputs_keeps_a_fine_tuned_surrogate(session, X, model):
+    tuned = session.replace("0")
+    with torch.no_grad():
+        tuned.terms[0].constants.add_(0.25)
+    session.original_outputs(X)
+    assert model[0] is tuned

@@ -154,3 +154,27 @@ def test_projected_surrogate_maps_components_back():
     torch.testing.assert_close(out.reshape(-1, 5), p_out.inverse_transform(terms))
     again = SymbolicSurrogate.from_json(s.to_json())
     torch.testing.assert_close(again(X), out)
+
+
+def _linear_surrogate():
+    expr = Expression.from_infix("2*x0 + 1", ["x0"])
+    return SymbolicSurrogate([expr], in_shape=(1,), out_shape=(1,), path="0")
+
+
+def test_two_replacements_of_one_module_leave_no_surrogate_after_both_restore():
+    model = nn.Sequential(nn.Linear(1, 1))
+    original = model[0]
+    first = replace(model, {"0": _linear_surrogate()})
+    second = replace(model, {"0": _linear_surrogate()})
+    first.restore()
+    second.restore()
+    assert model[0] is original
+
+
+def test_restore_after_model_double_puts_back_a_converted_original():
+    model = nn.Sequential(nn.Linear(1, 1))
+    handle = replace(model, {"0": _linear_surrogate()})
+    model.double()
+    handle.restore()
+    assert model[0].weight.dtype == torch.float64
+    model(torch.ones(2, 1, dtype=torch.float64))

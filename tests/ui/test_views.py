@@ -26,4 +26,5 @@ def test_progress_text_names_the_running_dim_done_and_skipped_dims():
     assert status["state"] == "running"
     assert status["message"] == "dim 1 · 2/4 dims done · 1 skipped"
     done = search_status("m", job)
-    assert done["state"] == "done" and done["message"] == "2/4 dims done · 1 partial · 1 skipped (stopped)"
+    assert done["state"] == "done"
+    assert done["message"] == "2/4 dims done · 1 partial · 1 skipped (stopped)"
