@@ -440,6 +440,7 @@ class Session:
             job = LayerJob(layer.path, None, layer.meta)
             job.in_projection, job.out_projection = layer.in_projection, layer.out_projection
             job.fronts = dict(layer.fronts)
+            job.skipped = {d: f.skipped for d, f in job.fronts.items() if f.skipped}
             session.jobs[job.path] = job
         for layer in saved.layers:
             if layer.replaced:

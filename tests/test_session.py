@@ -193,8 +193,8 @@ def test_a_stop_flag_per_job_until_its_search_ends(model, X):
     job.handle.add_done_callback(lambda h: ended.append(job.status))
     assert job.status == "searching" and not job.stopping
     deadline = time.monotonic() + 30
-    while not job.progress and time.monotonic() < deadline:  # a stop before fit starts is
-        time.sleep(0.01)  # issue 6 §3.4, not what this test is about
+    while not job.progress.get("running") and time.monotonic() < deadline:  # a stop before
+        time.sleep(0.01)  # a dim runs is issue 6 §3.4, not what this test is about
     s.stop("0")
     assert job.stopping
     job.handle.wait(30)
@@ -257,7 +257,7 @@ def hidden_linear_3_32():
     return nn.Sequential(nn.Linear(3, 32), nn.Tanh(), nn.Linear(32, 1)), torch.randn(500, 3)
 
 
-def test_rank3_output_searches_at_most_3_dims_and_says_which_were_skipped():
+def test_rank3_output_searches_at_most_3_dims_and_says_which_were_skipped(tmp_path):
     model, X = hidden_linear_3_32()
     s = stl.Session(model, X, **{**QUICK, "niterations": 2})
     job = s.distill("0", k_out=8)
@@ -270,6 +270,9 @@ def test_rank3_output_searches_at_most_3_dims_and_says_which_were_skipped():
         )
         assert len(job.fronts[dim]) == 1 and job.fronts[dim].selected.complexity == 1
     assert job.progress_text() == "8/8 dims done · 5 skipped"
+    s.save(tmp_path / "rank3.json")
+    loaded = stl.Session.load(tmp_path / "rank3.json", model)
+    assert loaded.jobs["0"].skipped == job.skipped
     with torch.no_grad():
         expected = model[0](X)
         s.replace("0")
