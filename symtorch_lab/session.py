@@ -293,7 +293,10 @@ class Session:
         todo = _dims.plan_search(job, X, Y, names, merged, output_dims, resume)
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
         job.distiller = Distiller(**merged)
-        if not todo:  # every dim already has its final front
+        if not todo:  # every dim already has its final front: nothing to search
+            if background:  # callers wait on / add callbacks to the handle all the same
+                job.handle = SearchHandle(job.distiller)
+                job.handle._start(lambda: None)
             return job
         fit_kwargs = {"variable_names": names, "output_dims": todo}
         if background:

@@ -292,6 +292,11 @@ def test_distill_again_resumes_the_finished_dims():
     assert sorted(job.fronts) == [0, 1, 2]
     again = s.distill("0", k_out=3)  # nothing left to search
     assert not hasattr(again.distiller, "fronts_") and again.fronts[0] is first
+    handle = s.distill("0", k_out=3, background=True).handle  # a handle all the same
+    handle.wait(30)
+    ended = []
+    handle.add_done_callback(ended.append)
+    assert ended == [handle] and job.fronts[0] is first
     fresh = s.distill("0", k_out=3, resume=False)
     assert sorted(fresh.distiller.fronts_) == [0, 1, 2] and fresh.fronts[0] is not first
     other = s.distill("0", k_out=3, maxsize=12)  # changed settings: a fresh search
