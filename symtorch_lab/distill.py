@@ -77,8 +77,10 @@ class Distiller:
     n_jobs : int, optional
         Output dims searched at once, each in its own thread with ``n_threads`` Operon
         threads. Default: one per core (``os.cpu_count() // n_threads``), at most one per dim.
-        Every dim is searched with the same ``random_state`` and its own data, so the fronts
-        equal those of a serial run (``n_jobs=1``). The PySR backend always runs one at a time.
+        Every dim is searched with the same ``random_state`` and its own data, so the searches
+        (and the fronts' complexities and losses) equal a serial run's (``n_jobs=1``); the
+        float64 refit of an over-parameterised candidate can land on another equally good set
+        of constants in a worker thread. The PySR backend always runs one dim at a time.
 
     Attributes
     ----------
