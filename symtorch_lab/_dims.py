@@ -274,3 +274,28 @@ def _search_key(X, Y, names, settings: Mapping[str, Any]) -> str:
     kept = {k: v for k, v in settings.items() if k not in ("callbacks", "n_jobs")}
     digest.update(repr(sorted(kept.items(), key=lambda kv: kv[0])).encode())
     return digest.hexdigest()
+
+
+def skip_constant_dims(distiller, dims, X, Y, w, split, event_type) -> list[int]:
+    """Start a Distiller fit's per-dim bookkeeping (``_board``, ``skipped_``,
+    ``stopped_dims_``), file a constant front for each constant output column (one
+    ``event_type`` progress event each, so live views show them at once), and return the
+    dims left to search."""
+    train, val = split
+    distiller.stopped_dims_ = set()
+    distiller._board = board = DimBoard(dims)
+    distiller.skipped_ = constant_columns(Y[train], dims)
+    for dim, reason in distiller.skipped_.items():
+        front = constant_front(
+            Y[train, dim], w[train], distiller.variable_names_, reason, distiller.model_selection
+        )
+        if len(val):
+            front = front.rescore(X[val], Y[val, dim])
+        distiller.fronts_[dim], distiller.best_[dim] = front, front.selected
+        distiller.n_generations_[dim] = 0
+        board.skip(dim, reason)
+    for dim in distiller.skipped_:
+        event = event_type(dim, tuple(dims), 0, 0.0, distiller.fronts_[dim], **board.snapshot())
+        for cb in distiller.callbacks:
+            cb(event)
+    return [d for d in dims if d not in distiller.skipped_]

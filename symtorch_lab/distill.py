@@ -16,7 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -164,7 +164,7 @@ class Distiller:
         self.n_features_in_ = X.shape[1]
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
-        search = self._plan_dims(dims, X, Y, w, split)
+        search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
         concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
         n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
 
@@ -207,28 +207,6 @@ class Distiller:
         """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""
         name = self.backend.strip().lower() if isinstance(self.backend, str) else None
         return dict(self.pysr_kwargs) if name == "pysr" else {}
-
-    def _plan_dims(self, dims, X, Y, w, split) -> list[int]:
-        """Reset the per-dim bookkeeping, file a constant front for each constant output column,
-        and return the dims left to search."""
-        train, val = split
-        self.stopped_dims_: set[int] = set()
-        self._board = _dims.DimBoard(dims)
-        self.skipped_ = _dims.constant_columns(Y[train], dims)
-        for dim, reason in self.skipped_.items():
-            front = _dims.constant_front(
-                Y[train, dim], w[train], self.variable_names_, reason, self.model_selection
-            )
-            if len(val):
-                front = front.rescore(X[val], Y[val, dim])
-            self.fronts_[dim], self.best_[dim] = front, front.selected
-            self.n_generations_[dim] = 0
-            self._board.skip(dim, reason)
-        for dim in self.skipped_:  # one event each, so live views show them at once
-            event = DistillProgress(dim, tuple(dims), 0, 0.0, self.fronts_[dim])
-            for cb in self.callbacks:
-                cb(replace(event, **self._board.snapshot()))
-        return [d for d in dims if d not in self.skipped_]
 
     def _spec(self) -> SearchSpec:
         binary, unary = validate_operators(self.binary_operators, self.unary_operators)
