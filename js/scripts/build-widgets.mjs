@@ -1,10 +1,10 @@
-// Bundle the widget views (plotly.js included, once) into symtorch_lab/static/widgets.js and copy
-// it into the lab extension's static folder. Runs after `jupyter-builder build`, which wipes
-// that folder.
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+// Bundle the widget views (plotly.js included, once) into the lab extension's static folder, the
+// one place the wheel ships it (the Python side's inline fallback reads it from there too). Runs
+// after `jupyter-builder build`, which wipes that folder.
+import { statSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const out = 'symtorch_lab/static/widgets.js';
+const out = 'symtorch_lab/labextension/static/widgets.js';
 const start = performance.now();
 await build({
   entryPoints: ['js/src/widgets/index.ts'],
@@ -16,7 +16,5 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning'
 });
-mkdirSync('symtorch_lab/labextension/static', { recursive: true });
-copyFileSync(out, 'symtorch_lab/labextension/static/widgets.js');
 const mb = (statSync(out).size / 1e6).toFixed(2);
 console.log(`widgets.js ${mb} MB in ${Math.round(performance.now() - start)} ms`);

@@ -6,31 +6,16 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 import * as P from '../protocol';
+import { ProtocolError, Requester, type Payload } from '../requests';
+
+export { ProtocolError, type Payload };
+
+/** A request to the panel's comm that had no reply after this long failed (kernel gone or busy). */
+export const PANEL_TIMEOUT_MS = 120_000;
 
 /** Silent, history-free code that registers the kernel side of the panel. */
 const REGISTER =
   'import symtorch_lab.ui.panel as _stl_panel\n_stl_panel.register()\ndel _stl_panel';
-
-/** Payload of a request: everything but the envelope fields. */
-export type Payload<K extends P.RequestType> = Omit<
-  Extract<P.Request, { type: K }>,
-  'v' | 'id' | 'type'
->;
-
-/** An error reported by the kernel side, with its protocol error code. */
-export class ProtocolError extends Error {
-  constructor(
-    readonly code: P.ErrorCode | 'closed' | 'unavailable',
-    message: string
-  ) {
-    super(message);
-  }
-}
-
-interface IPending {
-  resolve: (result: unknown) => void;
-  reject: (error: Error) => void;
-}
 
 export class PanelConnection implements IDisposable {
   constructor(readonly kernel: Kernel.IKernelConnection) {}
@@ -72,15 +57,7 @@ export class PanelConnection implements IDisposable {
 
   /** Send one request; resolves with its result or rejects with a ProtocolError. */
   request<K extends P.RequestType>(type: K, payload: Payload<K>): Promise<P.ResultByRequest[K]> {
-    if (!this._comm || this._disposed) {
-      return Promise.reject(new ProtocolError('closed', 'not connected to a kernel'));
-    }
-    const id = `stl-${++this._counter}`;
-    const message = { ...payload, v: P.PROTOCOL_VERSION, id, type };
-    return new Promise((resolve, reject) => {
-      this._pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      this._comm!.send(message as unknown as Record<string, never>);
-    });
+    return this._requests.request(type, payload);
   }
 
   dispose(): void {
@@ -88,10 +65,7 @@ export class PanelConnection implements IDisposable {
       return;
     }
     this._disposed = true;
-    for (const pending of this._pending.values()) {
-      pending.reject(new ProtocolError('closed', 'connection to the kernel closed'));
-    }
-    this._pending.clear();
+    this._requests.close('connection to the kernel closed');
     const comm = this._comm;
     this._comm = null;
     if (comm && !comm.isDisposed && !this.kernel.isDisposed) {
@@ -102,25 +76,18 @@ export class PanelConnection implements IDisposable {
   }
 
   private _onMessage(msg: P.ServerMessage): void {
-    if (msg.type === 'response' || msg.type === 'error') {
-      const pending = this._pending.get(msg.id);
-      this._pending.delete(msg.id);
-      if (!pending) {
-        console.warn('symtorch-lab: unmatched reply', msg);
-      } else if (msg.type === 'response') {
-        pending.resolve(msg.result);
-      } else {
-        pending.reject(new ProtocolError(msg.code, msg.message));
-      }
-      return;
-    }
-    this._events.emit(msg);
+    if (!this._requests.handle(msg)) this._events.emit(msg as P.KernelEvent);
   }
 
   private _comm: Kernel.IComm | null = null;
-  private _counter = 0;
   private _disposed = false;
-  private _pending = new Map<string, IPending>();
+  private _requests = new Requester({
+    send: message => {
+      if (!this._comm) throw new Error('not connected to a kernel');
+      this._comm.send(message as unknown as Record<string, never>);
+    },
+    timeoutMs: PANEL_TIMEOUT_MS
+  });
   private _events = new Signal<this, P.KernelEvent>(this);
   private _closed = new Signal<this, void>(this);
 }

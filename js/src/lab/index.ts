@@ -1,11 +1,8 @@
 /**
- * JupyterLab plugin: adds the symbolic distillation side panel and its commands.
+ * JupyterLab plugin: adds the symbolic distillation side panel and its commands. Works in any
+ * shell with a left area (JupyterLab, Notebook 7), so it requires no ILabShell.
  */
-import {
-  ILabShell,
-  type JupyterFrontEnd,
-  type JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandIDs, PANEL_ID } from './commands';
@@ -32,8 +29,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'symtorch-lab:panel',
   description: 'Side panel for symbolic distillation of the models in the notebook kernel.',
   autoStart: true,
-  requires: [ILabShell, INotebookTracker],
-  activate: (app: JupyterFrontEnd, shell: ILabShell, tracker: INotebookTracker) => {
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    const { shell } = app;
     const panel = new SidePanel(tracker);
     panel.id = PANEL_ID;
     panel.title.icon = icon;

@@ -41,12 +41,13 @@ export function buildRow(node: ModuleNode, state: IRowState): HTMLElement {
   row.dataset.path = node.path;
   row.style.setProperty('--stl-depth', String(state.depth));
   const name = node.path === '' ? state.rootLabel : node.path.slice(node.path.lastIndexOf('.') + 1);
+  const shape = shapeText(node);
   const cells: [string, string, string][] = [
     ['stl-tree-toggle', hasChildren ? (state.expanded ? '▾' : '▸') : '', ''],
     ['stl-tree-name', name, node.path || state.rootLabel],
     ['stl-tree-type', node.type, node.type],
     ['stl-tree-params', node.n_params.toLocaleString('en-US'), `${node.n_params} parameters`],
-    ['stl-tree-shape', shapeText(node), 'input → output shape (one call)'],
+    ['stl-tree-shape', shape, shape && `${shape}: input → output shape (one call)`],
     [`stl-badge stl-badge-${node.status}`, '', STATUS_LABEL[node.status]]
   ];
   for (const [cls, text, title] of cells) {

@@ -6,6 +6,7 @@ import type { RenderProps } from '@anywidget/types';
 import Plotly, { type IPlotlyElement } from 'plotly.js-dist-min';
 import type { FrontState } from '../protocol';
 import { drawFront, onFrontClick } from './frontplot';
+import { onThemeChange } from './theme';
 
 export function renderFront({ model, el }: RenderProps<FrontState>): () => void {
   el.classList.add('stl-front');
@@ -25,6 +26,7 @@ export function renderFront({ model, el }: RenderProps<FrontState>): () => void 
     drawFront(plot, el, points, picked, model.get('title'));
   };
   draw();
+  const stopTheme = onThemeChange(draw);
   onFrontClick(plot, id => {
     if (id !== model.get('selected')) {
       model.set('selected', id);
@@ -35,6 +37,7 @@ export function renderFront({ model, el }: RenderProps<FrontState>): () => void 
   events.forEach(name => model.on(name, draw));
   return () => {
     events.forEach(name => model.off(name, draw));
+    stopTheme();
     Plotly.purge(plot);
   };
 }

@@ -11,7 +11,9 @@ import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex, scoreText } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
+import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
+import { onThemeChange } from './theme';
 
 type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
@@ -23,7 +25,14 @@ function progressText(model: AnyModel<LabModel>): string {
   return `${s.state}: generation ${s.generation}, ${time}, ${s.n_candidates} candidates · ${s.message}`;
 }
 
-function drawState(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement, busy: boolean): void {
+interface IViewState {
+  busy: boolean;
+  /** A request that got no reply in time: the kernel could not report it in `error`. */
+  lostReply: string;
+}
+
+function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewState): void {
+  const busy = view.busy;
   const module = model.get('module');
   const status = model.get('module_status');
   const state = model.get('status')?.state ?? 'idle';
@@ -37,7 +46,7 @@ function drawState(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement, bus
   dom.replace.disabled = busy || !(status === 'distilled' || status === 'replaced');
   dom.restore.disabled = busy || status !== 'replaced';
   dom.compareButton.disabled = busy || searching;
-  const error = model.get('error');
+  const error = model.get('error') || view.lostReply;
   dom.error.textContent = error;
   dom.error.hidden = !error;
   drawDetail(dom, model);
@@ -64,14 +73,19 @@ function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void
 export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const dom = buildLabDom(el);
   const requests = new WidgetRequester(model);
-  let busy = false;
-  const redraw = () => drawState(dom, model, el, busy);
+  const view: IViewState = { busy: false, lostReply: '' };
+  const redraw = () => drawState(dom, model, view);
   const send = <K extends RequestType>(type: K, payload: Omit<Payload<K>, 'model'>) => {
     const full = { model: model.get('model'), ...payload } as unknown as Payload<K>;
-    requests.request(type, full).catch(() => undefined); // errors arrive in the `error` trait
+    view.lostReply = '';
+    requests.request(type, full).catch((error: ProtocolError) => {
+      if (error.code !== 'timeout') return; // kernel errors arrive in the `error` trait
+      view.lostReply = error.message;
+      redraw();
+    });
   };
   requests.onBusy = value => {
-    busy = value;
+    view.busy = value;
     el.classList.toggle('stl-lab-busy', value);
     redraw();
   };
@@ -105,6 +119,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   ];
   handlers.forEach(([events, fn]) => model.on(events, fn));
   [front, parity, compare, redraw].forEach(fn => fn());
+  const stopTheme = onThemeChange(() => [front, parity, compare].forEach(fn => fn()));
   // plotly adds .on() to the element on its first draw, so listen after it
   let last = { id: '', at: 0 };
   onFrontClick(dom.front, (id, dim) => {
@@ -118,6 +133,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   return () => {
     handlers.forEach(([events, fn]) => model.off(events as 'change:points', fn));
     requests.dispose();
+    stopTheme();
     [dom.front, dom.parity, ...dom.compare.children].forEach(n => Plotly.purge(n as HTMLElement));
   };
 }

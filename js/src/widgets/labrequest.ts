@@ -1,53 +1,35 @@
 /**
- * Protocol requests from a widget view to the kernel over anywidget custom messages: each gets
- * an id and resolves with the kernel's response (or rejects with its error message).
+ * Protocol requests from a widget view to the kernel over anywidget custom messages, through the
+ * shared Requester. Every view of a model hears every reply, so each view's ids carry a prefix of
+ * its own and a view settles only its own requests.
  */
 import type { AnyModel } from '@anywidget/types';
-import * as P from '../protocol';
+import { Requester, type Payload } from '../requests';
 
-export type Payload<K extends P.RequestType> = Omit<
-  Extract<P.Request, { type: K }>,
-  'v' | 'id' | 'type'
->;
+export type { Payload };
 
-interface IPending {
-  resolve: (result: unknown) => void;
-  reject: (error: Error) => void;
+/** Long enough for a Compare on a large model; short enough that a dead kernel is noticed. */
+export const WIDGET_TIMEOUT_MS = 300_000;
+
+export function viewPrefix(): string {
+  return `stl-lab-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export class WidgetRequester {
-  /** Called whenever the number of pending requests changes. */
-  onBusy: (busy: boolean) => void = () => undefined;
-
-  constructor(private readonly _model: AnyModel) {
+export class WidgetRequester extends Requester {
+  constructor(
+    private readonly _model: AnyModel,
+    timeoutMs = WIDGET_TIMEOUT_MS
+  ) {
+    super({ send: message => _model.send(message), prefix: viewPrefix(), timeoutMs });
     _model.on('msg:custom', this._onMessage);
-  }
-
-  request<K extends P.RequestType>(type: K, payload: Payload<K>): Promise<P.ResultByRequest[K]> {
-    const id = `stl-lab-${Date.now().toString(36)}-${++this._counter}`;
-    const message = { ...payload, v: P.PROTOCOL_VERSION, id, type };
-    return new Promise((resolve, reject) => {
-      this._pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      this.onBusy(true);
-      this._model.send(message);
-    });
   }
 
   dispose(): void {
     this._model.off('msg:custom', this._onMessage);
-    this._pending.clear();
+    this.close('the widget view was closed');
   }
 
-  private _onMessage = (msg: P.ServerMessage): void => {
-    if (msg?.type !== 'response' && msg?.type !== 'error') return;
-    const pending = this._pending.get(msg.id);
-    this._pending.delete(msg.id);
-    this.onBusy(this._pending.size > 0);
-    if (!pending) return;
-    if (msg.type === 'response') pending.resolve(msg.result);
-    else pending.reject(new Error(msg.message));
+  private _onMessage = (msg: unknown): void => {
+    this.handle(msg);
   };
-
-  private _counter = 0;
-  private _pending = new Map<string, IPending>();
 }

@@ -1,7 +1,8 @@
 """Notebook widgets: anywidget views over engine objects (no maths here).
 
-All widgets share one front-end bundle (``symtorch_lab/static/widgets.js``, plotly.js inside),
-served once per page by the JupyterLab extension; see :mod:`symtorch_lab.ui.widgets.esm_loader`.
+All widgets share one front-end bundle (``widgets.js`` in the lab extension's static folder,
+plotly.js inside), served once per page by the JupyterLab extension; see
+:mod:`symtorch_lab.ui.widgets.esm_loader`.
 """
 
 from symtorch_lab.ui.widgets.esm_loader import StlWidget, esm_mode, set_esm_mode

@@ -11,6 +11,7 @@ per page. Front ends without our extension (VS Code, Colab) get the bundle inlin
 The bundle picks the view by the ``_stl_kind`` trait, so one loader serves every widget class.
 """
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
@@ -19,8 +20,34 @@ from typing import Literal
 import anywidget
 import traitlets
 
-BUNDLE = Path(__file__).resolve().parents[2] / "static" / "widgets.js"
 EXTENSION = "symtorch-lab"
+
+
+def bundle_path(package: Path | None = None) -> Path:
+    """The widget bundle, shipped once: in the lab extension's static folder.
+
+    A source checkout or editable install has it in ``symtorch_lab/labextension``; a wheel
+    installs the extension under ``<prefix>/share/jupyter/labextensions`` (any Jupyter data dir).
+    Returns the first that exists, else the source-checkout path (for the error message).
+    """
+    package = package or Path(str(importlib.resources.files("symtorch_lab")))
+    folders = [
+        package / "labextension",
+        Path(sys.prefix) / "share/jupyter/labextensions" / EXTENSION,
+    ]
+    try:
+        from jupyter_core.paths import jupyter_path
+
+        folders += [Path(p) / EXTENSION for p in jupyter_path("labextensions")]
+    except ImportError:  # jupyter_core comes with Jupyter; without it, the prefix is enough
+        pass
+    for folder in folders:
+        if (folder / "static" / "widgets.js").is_file():
+            return folder / "static" / "widgets.js"
+    return folders[0] / "static" / "widgets.js"
+
+
+BUNDLE = bundle_path()  # where it was at import (a later build is found by bundle_path())
 EsmMode = Literal["loader", "inline"]
 _mode: EsmMode | None = None
 
@@ -53,7 +80,7 @@ export default {
 
 def _bundle_version() -> str:
     try:
-        stat = BUNDLE.stat()
+        stat = bundle_path().stat()
     except OSError:
         return "missing"
     return f"{int(stat.st_mtime)}-{stat.st_size}"
@@ -93,12 +120,14 @@ def loader_esm() -> str:
 
 def inline_esm() -> str:
     """The whole bundle, for front ends without the lab extension."""
+    bundle = bundle_path()
     try:
-        return BUNDLE.read_text(encoding="utf-8")
+        return bundle.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"{BUNDLE} is missing: the JavaScript was not built. Reinstall symtorch_lab from a "
-            "wheel, or run `npm run build` in a source checkout."
+            f"{bundle} is missing: the JavaScript was not built (or the symtorch-lab lab "
+            "extension was removed). Reinstall symtorch_lab from a wheel, or run `npm run build` "
+            "in a source checkout."
         ) from None
 
 
