@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -144,43 +145,40 @@ def run_dims(
         return
     pending = list(reversed(dims))
     errors: dict[int, BaseException] = {}
-    lock, finished = threading.Lock(), threading.Event()
-    alive = [min(n_jobs, len(dims))]
+    lock = threading.Lock()
 
     def worker() -> None:
-        try:
-            while True:
-                with lock:
-                    if not pending or stop.is_set():
-                        return
-                    dim = pending.pop()
-                try:
-                    fit_one(dim)
-                except BaseException as exc:  # noqa: BLE001 - raised by the caller below
-                    errors[dim] = exc
-                    stop.set()
-                    return
-        finally:
+        while True:
             with lock:
-                alive[0] -= 1
-                if alive[0] == 0:
-                    finished.set()
+                if not pending or stop.is_set():
+                    return
+                dim = pending.pop()
+            try:
+                fit_one(dim)
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller below
+                errors[dim] = exc
+                stop.set()
+                return
 
-    for i in range(alive[0]):
-        threading.Thread(target=worker, name=f"symtorch-lab-dim-{i}", daemon=True).start()
-    _wait(finished, stop)
+    threads: list[threading.Thread] = []
+    try:  # Ctrl-C can come while the workers start, too
+        for i in range(min(n_jobs, len(dims))):
+            threads.append(
+                threading.Thread(target=worker, name=f"symtorch-lab-dim-{i}", daemon=True)
+            )
+            threads[-1].start()
+        _wait(threads)
+    except KeyboardInterrupt:
+        stop.set()  # running dims end after their current generation, keeping their fronts
+        _wait(threads)
     if errors:
         raise errors[min(errors)]
 
 
-def _wait(finished: threading.Event, stop: threading.Event) -> None:
-    """Wait in short slices (not ``Thread.join``, which Ctrl-C can corrupt on 3.11)."""
-    try:
-        while not finished.wait(_POLL_S):
-            pass
-    except KeyboardInterrupt:
-        stop.set()
-        finished.wait()
+def _wait(threads: list[threading.Thread]) -> None:
+    """Poll in short sleeps (not ``Thread.join``, which Ctrl-C can corrupt on 3.11)."""
+    while any(t.is_alive() for t in threads):
+        time.sleep(_POLL_S)
 
 
 def describe(board_or_progress: Mapping) -> str:

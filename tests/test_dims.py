@@ -106,3 +106,20 @@ def test_progress_text():
     assert _dims.describe(progress) == "dim 3 · 2/8 dims done · 1 skipped"
     progress = {"dims": [0, 1, 2], "done": [], "running": [0, 1], "skipped": []}
     assert _dims.describe(progress) == "dims 0, 1 · 0/3 dims done"
+
+
+def test_ctrl_c_while_dims_run_in_threads_stops_them_and_keeps_what_ran():
+    import _thread
+
+    stop = threading.Event()
+    ran = []
+
+    def fit(dim):
+        ran.append(dim)
+        if dim == 0:
+            _thread.interrupt_main()  # Ctrl-C reaches the waiting caller
+        while not stop.is_set():  # a running search ends after its generation
+            stop.wait(0.01)
+
+    _dims.run_dims([0, 1, 2, 3, 4], fit, 2, stop)  # returns: no KeyboardInterrupt escapes
+    assert stop.is_set() and ran[0] == 0 and set(ran) <= {0, 1}  # dims 2.. never started
