@@ -228,9 +228,10 @@ def plan_search(job, X, Y, names, settings, output_dims, resume: bool) -> list[i
     key = _search_key(X, Y, names, settings)
     if not resume or key != job.search_key:
         job.fronts, job.skipped, job.partial = {}, {}, set()
-    job.search_key = key
+    job.search_key = job.meta["search_key"] = key
     job.live = {d: job.fronts.pop(d) for d in sorted(job.partial) if d in job.fronts}
     job.partial = set()  # a stopped dim is searched again; its partial front shows meanwhile
+    job.meta["partial"] = []
     dims = _check_dims(output_dims, Y.shape[1])
     if job.out_projection is not None:
         ratios = job.out_projection.explained_variance_ratio_.cpu().numpy()
@@ -252,6 +253,16 @@ def plan_search(job, X, Y, names, settings, output_dims, resume: bool) -> list[i
         "elapsed": 0.0,
     }
     return [d for d in dims if d not in job.fronts]
+
+
+def resume_state(meta: Mapping[str, Any], fronts: Mapping[int, Any]) -> tuple[str | None, set]:
+    """``(search_key, partial dims)`` from a saved job's metadata; nothing that is not a
+    64-digit hex digest or a dim with a front is taken."""
+    key = meta.get("search_key")
+    valid = isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key)
+    partial = meta.get("partial", [])
+    dims = partial if isinstance(partial, list) else []
+    return (key if valid else None), {d for d in dims if type(d) is int and d in fronts}
 
 
 def _check_dims(output_dims, n_outputs: int) -> list[int]:

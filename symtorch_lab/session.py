@@ -103,6 +103,7 @@ class LayerJob:
             self.fronts.update(distiller.fronts_)
             self.skipped.update(distiller.skipped_)
             self.partial.update(distiller.stopped_dims_)
+            self.meta["partial"] = sorted(self.partial)  # saved, for a resume after loading
             self.live = {}
             dims = self.progress.get("dims") or sorted(self.fronts)
             done = [d for d in dims if d in self.fronts]
@@ -268,6 +269,8 @@ class Session:
         those a stop cut short); ``resume=False`` searches every dim afresh.
         """
         job = self.jobs.get(path)
+        if job is not None and job.recording is None:
+            job = self.ensure_recording(path)  # a loaded job keeps its fronts (to resume)
         if job is None or job.recording is None:
             self.record(path)
             job = self.jobs[path]
@@ -282,9 +285,7 @@ class Session:
         finally:
             job._starting = False
 
-    def _start_distill(
-        self, job, k_in, k_out, output_dims, background, callbacks, params, resume
-    ):
+    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params, resume):
         k_in = _auto_k(k_in, job.recording.X)
         k_out = _auto_k(k_out, job.recording.Y)
         job._stop_requested = False
@@ -444,6 +445,7 @@ class Session:
             job.in_projection, job.out_projection = layer.in_projection, layer.out_projection
             job.fronts = dict(layer.fronts)
             job.skipped = {d: f.skipped for d, f in job.fronts.items() if f.skipped}
+            job.search_key, job.partial = _dims.resume_state(layer.meta, job.fronts)
             session.jobs[job.path] = job
         for layer in saved.layers:
             if layer.replaced:

@@ -396,3 +396,18 @@ def test_original_outputs_keeps_a_fine_tuned_surrogate(session, X, model):
         tuned.terms[0].constants.add_(0.25)
     session.original_outputs(X)
     assert model[0] is tuned
+
+
+def test_distill_after_loading_resumes_the_saved_dims(tmp_path):
+    """After a kernel restart: load the session, Distill again -> only the missing dims."""
+    model, X = hidden_linear_3_32()
+    s = stl.Session(model, X, **{**QUICK, "niterations": 2})
+    s.distill("0", k_out=3, output_dims=[0, 1])
+    s.save(tmp_path / "half.json")
+    loaded = stl.Session.load(tmp_path / "half.json", model, X, **{**QUICK, "niterations": 2})
+    saved = loaded.jobs["0"].fronts[0]
+    job = loaded.distill("0", k_out=3)
+    assert sorted(job.distiller.fronts_) == [2] and job.fronts[0] is saved
+    other = stl.Session.load(tmp_path / "half.json", model, X * 2, **{**QUICK, "niterations": 2})
+    job = other.distill("0", k_out=3)  # other rows: a fresh search
+    assert sorted(job.distiller.fronts_) == [0, 1, 2]
