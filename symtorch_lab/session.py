@@ -9,6 +9,7 @@ it can be saved to JSON and loaded back onto a fresh model after a kernel restar
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -389,7 +390,8 @@ class Session:
         from .surrogate import replaced
 
         data = self.data if data is None else data
-        if metric is None and isinstance(data, torch.Tensor):
+        against_original = metric is None and isinstance(data, torch.Tensor)
+        if against_original:
             data, metric = (data, self.original_outputs(data)), "mse"
         metric = metric or "mse"
         paths = self.comparable_paths() if paths is None else paths
@@ -409,6 +411,8 @@ class Session:
                 example=example,
                 **kwargs,
             )
+            if against_original:
+                result = dataclasses.replace(result, reference=benchmark.ORIGINAL_OUTPUTS)
             self.comparisons.append({"paths": list(paths), **result.to_dict()})
             return result
         finally:

@@ -67,6 +67,14 @@ def test_compare_reports_before_and_after(session, X, model):
     assert result.after < 1e-6
     assert result.throughput_before > 0 and result.throughput_after > 0
     assert isinstance(model[0], nn.Linear)  # compare leaves the model as it found it
+    assert result.reference == session.comparisons[-1]["reference"] == "targets"
+
+
+def test_compare_says_when_it_scores_against_the_original_network(session, X):
+    # the Compare view must say that "mse" is measured against the network's own output
+    result = session.compare(X, repeats=1, warmup=0)
+    assert result.reference == "the original network's output" and result.before == 0.0
+    assert session.comparisons[-1]["reference"] == result.reference
 
 
 def test_compare_on_callable_data_scores_against_the_original_outputs(session, X, model):
@@ -86,6 +94,7 @@ def test_compare_on_callable_data_scores_against_the_original_outputs(session, X
     assert result.before == 0.0
     assert result.after == pytest.approx(float(((hybrid - original) ** 2).mean()), rel=1e-5)
     assert result.after > 1e-4 and isinstance(model[0], nn.Linear)
+    assert result.reference == "the original network's output"
 
 
 def test_background_distill_exposes_live_fronts_and_stop(model, X):

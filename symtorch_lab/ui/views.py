@@ -169,4 +169,5 @@ def compare_record(entry: Mapping[str, Any]) -> P.CompareRecord:
         "throughput_before": finite(entry["throughput_before"]),
         "throughput_after": finite(entry["throughput_after"]),
         "unit": str(entry["unit"]),
+        "reference": str(entry.get("reference") or ""),  # files saved before it existed: ""
     }
