@@ -179,6 +179,9 @@ def _ratio(new: float | None, old: float | None) -> float | None:
     return None if new is None or not old else new / old
 
 
+ORIGINAL_OUTPUTS = "the original network's output"
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Original (``before``) vs hybrid (``after``) measured in one run by :func:`compare`.
@@ -201,6 +204,9 @@ class Comparison:
     times_before: tuple[float, ...]
     times_after: tuple[float, ...]
     device: str
+    # what the metric compares outputs with: the data's targets, or the original model's
+    # outputs when the data carries none (then ``before`` is 0 by construction)
+    reference: str = "targets"
 
     @property
     def metric_delta(self) -> float:
@@ -370,4 +376,5 @@ def compare(
         times_before=tuple(times_before),
         times_after=tuple(times_after),
         device=str(_first_tensor(args, kwargs).device),
+        reference="targets" if reference is None else ORIGINAL_OUTPUTS,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _params
+from . import _dims, _params
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .expression import Expression
@@ -36,13 +36,21 @@ Callback = Callable[["DistillProgress"], "bool | None"]
 
 @dataclass(frozen=True)
 class DistillProgress:
-    """What a callback (or a live view) sees after each generation of one dimension."""
+    """What a callback (or a live view) sees after each generation of one dimension.
+
+    ``done`` are the dims of this fit with a final front (skipped ones included), ``running``
+    those being searched now and ``skipped`` those not searched (see ``Distiller.skipped_``).
+    With ``n_jobs > 1`` events of different dims arrive from several threads.
+    """
 
     dim: int
     dims: tuple[int, ...]
     generation: int
     elapsed: float
     front: ParetoFront | None
+    done: tuple[int, ...] = ()
+    running: tuple[int, ...] = ()
+    skipped: tuple[int, ...] = ()
 
 
 class Distiller:
@@ -66,6 +74,13 @@ class Distiller:
         Recordings are subsampled to this many rows for the search (refits use them too).
     validation_fraction : float
         Share of rows held out to rescore candidates (``val_loss``) and pick by it.
+    n_jobs : int, optional
+        Output dims searched at once, each in its own thread with ``n_threads`` Operon
+        threads. Default: one per core (``os.cpu_count() // n_threads``), at most one per dim.
+        Every dim is searched with the same ``random_state`` and its own data, so the searches
+        (and the fronts' complexities and losses) equal a serial run's (``n_jobs=1``); the
+        float64 refit of an over-parameterised candidate can land on another equally good set
+        of constants in a worker thread. The PySR backend always runs one dim at a time.
 
     Attributes
     ----------
@@ -76,6 +91,11 @@ class Distiller:
     n_generations_ : dict[int, int]
     stopped_ : bool
         True when the search was stopped before its budget ran out.
+    stopped_dims_ : set[int]
+        Dims whose search ended because of a stop (their fronts are partial).
+    skipped_ : dict[int, str]
+        Dims not searched, with the reason: a constant output column (float32 cannot tell its
+        values apart) gets its mean as the only candidate, on a front marked ``skipped``.
     """
 
     def __init__(
@@ -91,6 +111,7 @@ class Distiller:
         model_selection: str = "best",
         random_state: int = 0,
         n_threads: int = 1,
+        n_jobs: int | None = None,
         max_rows: int = 2000,
         loss=None,
         callbacks: Iterable[Callback] = (),
@@ -108,6 +129,7 @@ class Distiller:
         self.model_selection = model_selection
         self.random_state = random_state
         self.n_threads = n_threads
+        self.n_jobs = n_jobs
         self.max_rows = max_rows
         self.loss = loss
         self.callbacks = tuple(callbacks)
@@ -141,12 +163,22 @@ class Distiller:
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
-        backend = get_backend(self.backend)
-        for dim in dims:
-            if self._stop_event.is_set():
-                self.stopped_ = True
-                break
-            self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+        backend = get_backend(self.backend, **self._backend_options())
+        search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
+        concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
+        n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
+
+        def fit_one(dim: int) -> None:
+            self._board.start(dim)
+            try:
+                self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+            finally:
+                if self._stop_event.is_set():
+                    self.stopped_dims_.add(dim)
+                self._board.finish(dim, filed=dim in self.fronts_)
+
+        _dims.run_dims(search, fit_one, n_jobs, self._stop_event)
+        self.stopped_ = self.stopped_ or self._stop_event.is_set()
         return self
 
     def fit_async(self, X, y, sample_weight=None, **kwargs) -> SearchHandle:
@@ -171,6 +203,11 @@ class Distiller:
         return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
 
     # --- internals -------------------------------------------------------------------
+    def _backend_options(self) -> dict:
+        """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""
+        name = self.backend.strip().lower() if isinstance(self.backend, str) else None
+        return dict(self.pysr_kwargs) if name == "pysr" else {}
+
     def _spec(self) -> SearchSpec:
         binary, unary = validate_operators(self.binary_operators, self.unary_operators)
         return SearchSpec(
@@ -247,8 +284,9 @@ class _LiveFront:
         if not self.distiller.callbacks:
             return None
         event = DistillProgress(
-            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress)
-        )
+            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress),
+            **self.distiller._board.snapshot(),
+        )  # fmt: skip
         stop = False
         for cb in self.distiller.callbacks:
             stop = bool(cb(event)) or stop

@@ -144,7 +144,15 @@ class ParetoFront:
     selection_loss : str, optional
         Metric name used for selection instead of the training loss (``"val_loss"`` after
         :meth:`rescore`).
+
+    Attributes
+    ----------
+    skipped : str or None
+        Why this dimension was not searched (its variance is negligible, or it is constant):
+        the front is then the dimension's mean alone. None for a searched front.
     """
+
+    skipped: str | None = None
 
     def __init__(
         self,
@@ -229,6 +237,7 @@ class ParetoFront:
         out.selection_loss = "val_loss"
         out.model_selection = self.model_selection
         out.selected_index = out._rule_index(self.model_selection)
+        out.skipped = self.skipped
         return out
 
     # --- views -----------------------------------------------------------------------
@@ -251,12 +260,15 @@ class ParetoFront:
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "model_selection": self.model_selection,
             "selection_loss": self.selection_loss,
             "selected_index": self.selected_index,
             "candidates": [c.to_json() for c in self.candidates],
         }
+        if self.skipped is not None:
+            data["skipped"] = self.skipped
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ParetoFront:
@@ -273,6 +285,10 @@ class ParetoFront:
         if not 0 <= index < len(front):
             raise ValueError(f"selected_index {index} is outside the front of {len(front)}")
         front.pick(index=index)
+        skipped = data.get("skipped")
+        if skipped is not None and (not isinstance(skipped, str) or len(skipped) > 500):
+            raise ValueError(f"front 'skipped' must be a short string, got {skipped!r:.60}")
+        front.skipped = skipped
         return front
 
     def __len__(self) -> int:
@@ -293,6 +309,8 @@ class ParetoFront:
                 f"{cand.expression}"
             )
         lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
+        if self.skipped is not None:
+            lines.append(f"(not searched: {self.skipped})")
         return "\n".join(lines)
 
 

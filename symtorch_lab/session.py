@@ -9,6 +9,7 @@ it can be saved to JSON and loaded back onto a fresh model after a kernel restar
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import io
+from . import _dims, io
 from ._batches import run
 from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
@@ -57,6 +58,9 @@ class LayerJob:
         self.live: dict[int, ParetoFront] = {}
         self.progress: dict[str, Any] = {}
         self.replacement: Replacement | None = None
+        self.skipped: dict[int, str] = {}  # dims not searched, with the reason
+        self.partial: set[int] = set()  # dims whose front is from a stopped search
+        self.search_key: str | None = None  # what the fronts were searched on (for resume)
         self._stop_requested = False
         self._lock = threading.Lock()
         self._starting = False  # a distill() is between its check and its start
@@ -84,20 +88,45 @@ class LayerJob:
         with self._lock:
             if event.front is not None:
                 self.live[event.dim] = event.front
+            base = self.progress
             self.progress = {
+                **base,
                 "dim": event.dim,
                 "generation": event.generation,
                 "elapsed": event.elapsed,
-                "dims": list(event.dims),
+                "done": sorted({*base.get("kept", ()), *event.done}),
+                "running": list(event.running),
+                "skipped": sorted({*base.get("skipped", ()), *event.skipped}),
             }
 
     def _finish(self, distiller: Distiller) -> None:
         with self._lock:
             self.fronts.update(distiller.fronts_)
+            self.skipped.update(distiller.skipped_)
+            self.partial.update(distiller.stopped_dims_)
+            self.meta["partial"] = sorted(self.partial)  # saved, for a resume after loading
             self.live = {}
+            dims = self.progress.get("dims") or sorted(self.fronts)
+            done = [d for d in dims if d in self.fronts]
+            self.progress = {**self.progress, "running": [], "done": done}
             # how far the search got, in meta so that a saved session shows it again
             self.meta["generation"] = int(self.progress.get("generation", 0))
             self.meta["elapsed"] = float(self.progress.get("elapsed", 0.0))
+
+    def progress_text(self) -> str:
+        """``"dim 3 · 2/8 dims done · 1 skipped"``: where the module's search stands."""
+        with self._lock:
+            progress = dict(self.progress)
+        if not progress.get("dims"):
+            progress["dims"] = list(range(int(self.meta.get("n_terms", 0))))
+        if self.status != "searching":
+            dims = progress["dims"]
+            partial = [d for d in dims if d in self.partial]
+            done = [d for d in dims if d in self.fronts and d not in self.partial]
+            skipped = [d for d in dims if d in self.skipped]
+            progress = {**progress, "running": [], "done": done, "skipped": skipped}
+            progress["partial"] = partial
+        return _dims.describe(progress)
 
     def current_fronts(self) -> dict[int, ParetoFront]:
         """Final fronts where a dim is done, otherwise the live front of the running search."""
@@ -229,14 +258,23 @@ class Session:
         output_dims=None,
         background: bool = False,
         callbacks: Iterable[Callable] = (),
+        resume: bool = True,
         **params,
     ) -> LayerJob:
         """Search expressions for one module; ``background=True`` returns at once.
 
         ``k_in`` / ``k_out`` search through a PCA projection of that many dims (``"auto"``:
-        8 for layers wider than 8; None or 0: no projection).
+        8 for layers wider than 8, never more than the data's numerical rank; None or 0: no
+        projection). PCA components of negligible variance are not searched (see
+        :mod:`symtorch_lab._dims`): they get their mean, on a front marked ``skipped``.
+
+        ``resume=True`` keeps the finished dims' fronts when the search rows (recording and
+        projections) and the settings are unchanged, and searches only the missing dims (and
+        those a stop cut short); ``resume=False`` searches every dim afresh.
         """
         job = self.jobs.get(path)
+        if job is not None and job.recording is None:
+            job = self.ensure_recording(path)  # a loaded job keeps its fronts (to resume)
         if job is None or job.recording is None:
             self.record(path)
             job = self.jobs[path]
@@ -245,19 +283,27 @@ class Session:
                 raise RuntimeError(f"module {path!r}: a search is already running; stop it first")
             job._starting = True
         try:
-            return self._start_distill(job, k_in, k_out, output_dims, background, callbacks, params)
+            return self._start_distill(
+                job, k_in, k_out, output_dims, background, callbacks, params, resume
+            )
         finally:
             job._starting = False
 
-    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params):
-        k_in = _auto_k(k_in, job.recording.X.shape[1])
-        k_out = _auto_k(k_out, job.recording.Y.shape[1])
+    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params, resume):
+        k_in = _auto_k(k_in, job.recording.X)
+        k_out = _auto_k(k_out, job.recording.Y)
         job._stop_requested = False
-        X, Y, names = _project(job, k_in, k_out)
         merged = {**self.distiller_params, **params}
+        X, Y, names = _project(job, k_in, k_out)
+        todo = _dims.plan_search(job, X, Y, names, merged, output_dims, resume)
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
         job.distiller = Distiller(**merged)
-        fit_kwargs = {"variable_names": names, "output_dims": output_dims}
+        if not todo:  # every dim already has its final front: nothing to search
+            if background:  # callers wait on / add callbacks to the handle all the same
+                job.handle = SearchHandle(job.distiller)
+                job.handle._start(lambda: None)
+            return job
+        fit_kwargs = {"variable_names": names, "output_dims": todo}
         if background:
             # The fronts are filed inside the search thread, so handle.wait() returning means
             # job.fronts is complete (a separate watcher thread left a window where it wasn't).
@@ -347,7 +393,8 @@ class Session:
         from .surrogate import replaced
 
         data = self.data if data is None else data
-        if metric is None and isinstance(data, torch.Tensor):
+        against_original = metric is None and isinstance(data, torch.Tensor)
+        if against_original:
             data, metric = (data, self.original_outputs(data)), "mse"
         metric = metric or "mse"
         paths = self.comparable_paths() if paths is None else paths
@@ -367,6 +414,8 @@ class Session:
                 example=example,
                 **kwargs,
             )
+            if against_original:
+                result = dataclasses.replace(result, reference=benchmark.ORIGINAL_OUTPUTS)
             self.comparisons.append({"paths": list(paths), **result.to_dict()})
             return result
         finally:
@@ -402,6 +451,8 @@ class Session:
             job = LayerJob(layer.path, None, layer.meta)
             job.in_projection, job.out_projection = layer.in_projection, layer.out_projection
             job.fronts = dict(layer.fronts)
+            job.skipped = {d: f.skipped for d, f in job.fronts.items() if f.skipped}
+            job.search_key, job.partial = _dims.resume_state(layer.meta, job.fronts)
             session.jobs[job.path] = job
         for layer in saved.layers:
             if layer.replaced:
@@ -428,7 +479,6 @@ def _project(job: LayerJob, k_in, k_out):
         Y = np.asarray(job.out_projection.transform(torch.as_tensor(Y)))
     job.meta["n_terms"] = int(Y.shape[1])
     job.meta["variable_names"] = names
-    job.fronts, job.live = {}, {}
     return X, Y, names
 
 
@@ -442,8 +492,10 @@ def _fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
         raise
 
 
-def _auto_k(k, width: int) -> int | None:
-    """``"auto"``: ``AUTO_K`` dims for layers wider than that; 0 or None: no projection."""
+def _auto_k(k, Z: np.ndarray) -> int | None:
+    """``"auto"``: ``AUTO_K`` dims for layers wider than that, at most the numerical rank of
+    the recorded rows ``Z``; 0 or None: no projection."""
+    width = Z.shape[1]
     if k == "auto":
-        return min(AUTO_K, width) if width > AUTO_K else None
+        return min(AUTO_K, width, _dims.numerical_rank(Z)) if width > AUTO_K else None
     return None if k is None or k <= 0 else int(k)

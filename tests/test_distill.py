@@ -179,6 +179,75 @@ def test_done_callbacks_run_in_the_search_thread_after_the_fronts_are_filed(prod
     assert seen[-1] == "late"
 
 
+def four_laws():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-2, 2, (300, 3))
+    Y = np.column_stack(
+        [X[:, 0] * X[:, 1], 2 * X[:, 2], X[:, 0] + X[:, 2] * X[:, 2], X[:, 1] - X[:, 0]]
+    )
+    return X, Y
+
+
+def test_dims_searched_concurrently_equal_the_serial_run():
+    """Same seed, same rows per dim: n_jobs changes the wall time, not the fronts."""
+    X, Y = four_laws()
+    serial_running: list[tuple[int, ...]] = []
+    serial = quick(
+        niterations=6, timeout_in_seconds=None, n_jobs=1, callbacks=[
+            lambda e: serial_running.append(e.running)
+        ]
+    ).fit(X, Y)  # fmt: skip
+    concurrent = quick(niterations=6, timeout_in_seconds=None, n_jobs=4).fit(X, Y)
+    assert {len(r) for r in serial_running} == {1}
+    assert serial.n_generations_ == concurrent.n_generations_
+    for dim in range(4):
+        a, b = serial.fronts_[dim], concurrent.fronts_[dim]
+        assert [c.complexity for c in a] == [c.complexity for c in b]
+        np.testing.assert_allclose([c.loss for c in a], [c.loss for c in b], rtol=1e-6, atol=1e-12)
+        assert str(a.selected.expression) == str(b.selected.expression)
+
+
+def test_progress_events_say_which_dims_are_done_and_running():
+    X, Y = four_laws()
+    events = []
+    quick(niterations=3, n_jobs=2, callbacks=[events.append]).fit(X, Y)
+    assert all(e.dim in e.running for e in events)
+    assert all(len(e.running) <= 2 and not set(e.done) & set(e.running) for e in events)
+    assert max(len(e.done) for e in events) >= 2  # later dims see earlier ones done
+    assert all(e.dims == (0, 1, 2, 3) for e in events)
+
+
+def test_constant_output_column_is_not_searched_and_says_why(product_data):
+    X, y = product_data
+    Y = np.column_stack([y, np.full(len(y), 0.25)])
+    events = []
+    d = quick(niterations=3, callbacks=[events.append]).fit(X, Y)
+    assert list(d.skipped_) == [1] and "constant output" in d.skipped_[1]
+    assert d.fronts_[1].skipped == d.skipped_[1] and d.n_generations_[1] == 0
+    assert str(d.fronts_[1].selected.expression) == "0.25" and d.fronts_[1].selected.loss == 0.0
+    skipped_events = [e for e in events if e.dim == 1]
+    assert len(skipped_events) == 1 and skipped_events[0].skipped == (1,)
+    assert all(e.skipped == (1,) and 1 in e.done for e in events)
+
+
+def test_stop_ends_every_running_dim_and_leaves_the_others_out(product_data):
+    X, y = product_data
+    Y = np.column_stack([y, X[:, 0] - X[:, 2], X[:, 1] * X[:, 2]])
+    seen: set[int] = set()
+    d = quick(
+        niterations=100_000, timeout_in_seconds=60, n_jobs=2, callbacks=[lambda e: seen.add(e.dim)]
+    )
+    handle = d.fit_async(X, Y)
+    deadline = time.monotonic() + 60
+    while seen != {0, 1} and time.monotonic() < deadline:
+        time.sleep(0.02)
+    handle.stop()
+    handle.wait(60)
+    assert d.stopped_ and d.stopped_dims_ == {0, 1}
+    assert sorted(d.fronts_) == [0, 1]  # dim 2 never started: no front
+    assert all(len(d.fronts_[k]) > 0 for k in (0, 1))  # partial fronts kept
+
+
 def test_stop_right_after_fit_async_is_kept(product_data):
     X, y = product_data
     d = quick(niterations=200, population_size=100)

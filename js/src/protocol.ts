@@ -141,6 +141,7 @@ export interface CompareRecord {
   throughput_before: number;
   throughput_after: number;
   unit: string;
+  reference: string;
 }
 
 /**

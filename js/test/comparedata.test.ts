@@ -17,7 +17,8 @@ const REC: Rec = {
   after: 0.0123,
   throughput_before: 1000,
   throughput_after: 1500,
-  unit: 'samples'
+  unit: 'samples',
+  reference: '' // a record saved before the kernel sent its reference
 };
 type Fig = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

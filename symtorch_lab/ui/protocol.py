@@ -196,6 +196,8 @@ class CompareRecord(TypedDict):
     throughput_before: float
     throughput_after: float
     unit: str
+    # what the metric compares with ("targets", "the original network's output"; "" unknown)
+    reference: str
 
 
 class LabState(TypedDict):

@@ -78,16 +78,15 @@ def search_status(model: str, job: LayerJob | None) -> P.SearchStatus | None:
     if not progress:  # a loaded job: how far its saved search got
         progress = {k: job.meta[k] for k in ("generation", "elapsed") if k in job.meta}
     status = job.status
-    n_dims = len(progress.get("dims") or []) or int(job.meta.get("n_terms", 0))
     if "error" in progress:
         state, message = "error", str(progress["error"])
     elif status == "searching":
         state = "stopping" if job.stopping else "running"
-        message = f"dim {progress.get('dim', 0)} ({len(job.fronts)}/{n_dims} dims done)"
+        message = job.progress_text()  # "dim 3 · 2/8 dims done · 1 skipped"
     elif job.fronts:
         stopped = job.distiller is not None and getattr(job.distiller, "stopped_", False)
         state = "done"
-        message = f"{len(job.fronts)}/{n_dims} dims" + (" (stopped)" if stopped else "")
+        message = job.progress_text() + (" (stopped)" if stopped else "")
     else:
         state, message = "idle", ""
     return {
@@ -172,4 +171,5 @@ def compare_record(entry: Mapping[str, Any]) -> P.CompareRecord:
         "throughput_before": finite(entry["throughput_before"]),
         "throughput_after": finite(entry["throughput_after"]),
         "unit": str(entry["unit"]),
+        "reference": str(entry.get("reference") or ""),  # files saved before it existed: ""
     }

@@ -304,6 +304,21 @@ def test_stop_before_start_and_custom_loss(fake_pysr):
         PySRBackend().search(X, y, ["x0"], SearchSpec(), loss=lambda p, t, w: (p - t).abs().mean())
 
 
+def test_distiller_passes_pysr_only_keywords_to_the_pysr_backend(fake_pysr):
+    """``Distiller(backend="pysr", parsimony=...)`` reaches PySRRegressor (it was checked, then
+    dropped: the backend was built with no options)."""
+    from symtorch_lab.distill import Distiller
+
+    X = np.random.default_rng(0).uniform(-1, 1, (100, 2))
+    y = X[:, 0] * X[:, 1]
+    Y = np.column_stack([y, -y])
+    d = Distiller(backend="pysr", niterations=10, parsimony=0.01, n_jobs=4)
+    d.fit(X, Y)
+    assert len(fake_pysr) == 2  # one regressor per output dim
+    assert all(m.params["parsimony"] == 0.01 for m in fake_pysr)
+    assert str(d.fronts_[0].selected.expression) == "x0*x1" and sorted(d.fronts_) == [0, 1]
+
+
 def test_search_without_julia_explains_and_suggests_operon(monkeypatch):
     monkeypatch.setattr(pysr_backend, "pysr_available", lambda timeout=60.0: False)
     with pytest.raises(RuntimeError, match="Julia.*backend='operon'"):

@@ -200,6 +200,7 @@ def test_compare_adds_a_record(distilled):
     check(result, P.Comparison, "compare result")
     assert result["metric_name"] == "mse" and len(lab.widget.records) == 1
     assert lab.widget.records[0]["paths"] == ["0"]
+    assert lab.widget.records[0]["reference"] == "the original network's output"
     assert_valid(lab)
 
 

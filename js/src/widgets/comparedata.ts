@@ -7,11 +7,11 @@
 import type { CompareRecord } from '../protocol';
 import { layoutFor, type ITheme } from './theme';
 
-/** A record, with the reference its metric is measured against when the kernel sends one. */
-export type Rec = CompareRecord & { reference?: string };
+/** A record; `reference` says what its metric is measured against ("" in older session files). */
+export type Rec = CompareRecord;
 
-/** "mse vs <reference>": from the record's `reference`; an error metric that is exactly 0 for
- * the original means the reference is the original network's own output. */
+/** "mse vs <reference>": from the record's `reference`; without one, an error metric that is
+ * exactly 0 for the original means the reference is the original network's own output. */
 export function metricLabel(rec: Rec): string {
   const reference = rec.reference || (rec.before === 0 ? "the original network's output" : '');
   return reference ? `${rec.metric} vs ${reference}` : rec.metric;
