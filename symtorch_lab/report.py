@@ -222,7 +222,12 @@ def _front_table(front: ParetoFront) -> str:
         row.append(f"<td><code>{_esc(cand.expression)}</code></td>")
         rows.append(row)
         classes.append("stl-pick" if mark else "")
-    return _table(header, rows, classes)
+    note = (
+        ""
+        if front.skipped is None
+        else (f'<p class="stl-note">Not searched: {_esc(front.skipped)}</p>')
+    )
+    return note + _table(header, rows, classes)
 
 
 def search_rows(job) -> tuple[np.ndarray, np.ndarray] | None:

@@ -1,7 +1,5 @@
 """Distiller on the real Operon backend: fronts, PySR names, callbacks, Stop, threads, weights."""
 
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -162,23 +160,6 @@ def test_maxsize_bounds_the_complexity_of_every_candidate(product_data):
     assert all(c.complexity <= 7 for f in seen if f is not None for c in f)
 
 
-def test_done_callbacks_run_in_the_search_thread_after_the_fronts_are_filed(product_data):
-    import threading
-
-    X, y = product_data
-    d = quick(niterations=3)
-    seen = []
-    handle = d.fit_async(X, y)
-    handle.add_done_callback(
-        lambda h: seen.append((h, threading.current_thread().name, h.done, sorted(d.fronts_)))
-    )
-    handle.add_done_callback(lambda h: 1 / 0)  # a broken listener is logged, not raised
-    handle.wait(timeout=30)
-    assert seen == [(handle, "symtorch-lab-search", True, [0])]
-    handle.add_done_callback(lambda h: seen.append("late"))  # already done: called at once
-    assert seen[-1] == "late"
-
-
 def four_laws():
     rng = np.random.default_rng(3)
     X = rng.uniform(-2, 2, (300, 3))
@@ -271,20 +252,6 @@ def test_second_background_search_on_one_distiller_is_refused(product_data):
     finally:
         d.stop()
         handle.wait()
-
-
-EXIT_DURING_SEARCH = """
-import numpy as np, time
-from symtorch_lab.distill import Distiller
-X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
-Distiller(population_size=100, niterations=100_000, max_rows=300).fit_async(X, X[:, 0] * X[:, 1])
-time.sleep(0.5)
-"""
-
-
-def test_interpreter_exit_during_a_background_search_ends_cleanly():
-    out = subprocess.run([sys.executable, "-c", EXIT_DURING_SEARCH], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-500:]
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1e30])

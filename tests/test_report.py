@@ -134,3 +134,17 @@ def test_the_demo_writes_its_page_through_session_report(tmp_path):
     assert html.escape(stl.demo.LAW) in page and page.count(PLOTLY_BUNDLE) == 1
     expr = result.session.jobs["mlp"].fronts[0].selected.expression
     assert to_mathml(expr.tree, expr.variable_names, 4, display=False) in page
+
+
+def test_a_dim_that_was_not_searched_says_so(tmp_path):
+    # a rank-1 output: the second PCA component has no variance and is skipped, not searched
+    X = torch.rand(300, 2, generator=torch.Generator().manual_seed(1))
+    lin = nn.Linear(2, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+        lin.bias.zero_()
+    s = stl.Session(nn.Sequential(lin), X, random_state=0, **QUICK)
+    job = s.distill("0", k_out=2)
+    assert job.fronts[1].skipped
+    page = s.report(tmp_path / "r.html").read_text("utf-8")
+    assert f"Not searched: {html.escape(job.fronts[1].skipped)}" in page
