@@ -22,9 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
 from . import plots
 from ._mathml import to_mathml
 from .front import ParetoFront
@@ -230,38 +227,24 @@ def _front_table(front: ParetoFront) -> str:
     return note + _table(header, rows, classes)
 
 
-def search_rows(job) -> tuple[np.ndarray, np.ndarray] | None:
-    """The (X, Y) the search saw: the recording, through the job's PCA projections."""
-    rec = job.recording
-    if rec is None:
-        return None
-    X, Y = np.asarray(rec.X, dtype=float), np.asarray(rec.Y, dtype=float)
-    if job.in_projection is not None:
-        X = np.asarray(job.in_projection.transform(torch.as_tensor(X)), dtype=float)
-    if job.out_projection is not None:
-        Y = np.asarray(job.out_projection.transform(torch.as_tensor(Y)), dtype=float)
-    return X, Y
-
-
 def _parity_section(job, fronts: Mapping[int, ParetoFront], figures: _Figures) -> str:
-    rows = search_rows(job)
-    if rows is None:
+    if job.recording is None:
         return ('<p class="stl-note">No parity plot: this session holds no recorded rows for '
                 "the module (a loaded session keeps fronts, not data; record again to add them)."
                 "</p>")  # fmt: skip
-    X, Y = rows
-    keep = np.linspace(0, len(X) - 1, min(len(X), MAX_PARITY_ROWS)).astype(int)
     dims = sorted(fronts)
     parts = ["<h3>Parity: network vs picked expression</h3>"]
     for dim in dims[:MAX_PARITY_DIMS]:
         expr = fronts[dim].selected.expression
-        pred = expr.numpy(X[keep])
-        fig = plots.parity_figure(Y[keep, dim], pred, title=f"output {dim}: {expr}")
+        network, pred = job.parity(dim, expr, max_rows=MAX_PARITY_ROWS)
+        fig = plots.parity_figure(network, pred, title=f"output {dim}: {expr}")
         parts.append(figures.html(fig))
     if len(dims) > MAX_PARITY_DIMS:
         omitted = ", ".join(map(str, dims[MAX_PARITY_DIMS:]))
         parts.append(f'<p class="stl-note">Parity of outputs {omitted} omitted.</p>')
-    parts.append(f'<p class="stl-note">{len(keep)} of {len(X)} recorded rows drawn.</p>')
+    n_rows = len(job.recording.X)
+    drawn = min(n_rows, MAX_PARITY_ROWS)
+    parts.append(f'<p class="stl-note">{drawn} of {n_rows} recorded rows drawn.</p>')
     return "\n".join(parts)
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from torch import nn
 
-from symtorch_lab.session import LayerJob, Session
+from symtorch_lab.layer_job import LayerJob
+from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from symtorch_lab.front import Candidate, ParetoFront
-from symtorch_lab.session import LayerJob
+from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.ui import protocol as P
 
 MAX_PARITY_ROWS = 2000
