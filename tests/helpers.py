@@ -3,6 +3,9 @@
 import asyncio
 import threading
 
+import torch
+from torch import nn
+
 
 def run_in_fresh_loop(coro):
     """``asyncio.run(coro)`` on a thread of its own.
@@ -25,3 +28,13 @@ def run_in_fresh_loop(coro):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def linear_tanh() -> nn.Module:
+    """``Sequential(Linear(2, 2), Tanh())`` with fixed weights: two known laws to distil,
+    ``2*x0 - 3*x1 + 0.5`` and ``0.5*x0 + x1 - 1``, under a tanh."""
+    lin = nn.Linear(2, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[2.0, -3.0], [0.5, 1.0]]))
+        lin.bias.copy_(torch.tensor([0.5, -1.0]))
+    return nn.Sequential(lin, nn.Tanh())

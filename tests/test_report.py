@@ -13,24 +13,16 @@ from torch import nn
 import symtorch_lab as stl
 from symtorch_lab._mathml import to_mathml
 from symtorch_lab.report import package_versions, render_report
+from tests.helpers import linear_tanh
 
 QUICK = dict(population_size=200, niterations=12, timeout_in_seconds=30, max_rows=300)
 PLOTLY_BUNDLE = "plotly.js v"  # the banner at the top of the inlined plotly.min.js
 
 
-def _model() -> nn.Module:
-    torch.manual_seed(0)
-    lin = nn.Linear(2, 2)
-    with torch.no_grad():
-        lin.weight.copy_(torch.tensor([[2.0, -3.0], [0.5, 1.0]]))
-        lin.bias.copy_(torch.tensor([0.5, -1.0]))
-    return nn.Sequential(lin, nn.Tanh())
-
-
 @pytest.fixture(scope="module")
 def session():
     """Module "0" distilled (two outputs), one comparison, module "1" recorded only."""
-    model = _model()
+    model = linear_tanh()
     X = torch.rand(400, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
     s = stl.Session(model, X, random_state=3, **QUICK)
     s.distill("0")
@@ -107,7 +99,7 @@ def test_text_from_the_user_is_escaped(session):
 def test_a_loaded_session_reports_fronts_and_comparisons_without_rows(session, tmp_path):
     file = tmp_path / "s.json"
     session.save(file)
-    loaded = stl.Session.load(file, _model())
+    loaded = stl.Session.load(file, linear_tanh())
     page = loaded.report(tmp_path / "loaded.html").read_text("utf-8")
     assert "No parity plot" in page and "not in this session (loaded from a file)" in page
     for front in loaded.jobs["0"].fronts.values():
@@ -118,7 +110,7 @@ def test_a_loaded_session_reports_fronts_and_comparisons_without_rows(session, t
 
 
 def test_a_session_with_nothing_distilled_has_no_plotly_at_all(tmp_path):
-    s = stl.Session(_model(), torch.rand(50, 2))
+    s = stl.Session(linear_tanh(), torch.rand(50, 2))
     s.record("0")
     page = s.report(tmp_path / "empty.html").read_text("utf-8")
     assert PLOTLY_BUNDLE not in page and "Not distilled yet" in page

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
+from tests.helpers import linear_tanh
 
 QUICK = dict(population_size=200, niterations=12, timeout_in_seconds=30, max_rows=300)
 
@@ -17,11 +18,7 @@ QUICK = dict(population_size=200, niterations=12, timeout_in_seconds=30, max_row
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    lin = nn.Linear(2, 2)
-    with torch.no_grad():
-        lin.weight.copy_(torch.tensor([[2.0, -3.0], [0.5, 1.0]]))
-        lin.bias.copy_(torch.tensor([0.5, -1.0]))
-    return nn.Sequential(lin, nn.Tanh())
+    return linear_tanh()
 
 
 @pytest.fixture

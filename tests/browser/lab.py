@@ -1,9 +1,15 @@
 """Small Playwright helpers for driving JupyterLab notebooks (waits on locators, no sleeps)."""
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+PANEL = "#symtorch-lab-panel"  # the side panel's DOM id
+NONZERO = re.compile(r"^[1-9]\d*$")  # a positive count in a data-* attribute
 
 NOTEBOOK = ".jp-NotebookPanel:visible"
 

@@ -17,7 +17,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.lab import (
+    NONZERO,
     NOTEBOOK,
+    PANEL,
+    QUICKSTART,
     click_plot_point,
     open_notebook,
     restart_kernel,
@@ -28,10 +31,7 @@ from tests.browser.lab import (
 
 pytestmark = pytest.mark.ui
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-PANEL = "#symtorch-lab-panel"
 SESSION = "flow_session.json"
-NONZERO = re.compile(r"^[1-9]\d*$")
 PICK_DRAWN = "(plot) => plot.data && plot.data.length > 0 && plot.data[0].marker.size.includes(14)"
 
 # The point a person would click: the simplest one within 3x of the lowest loss (as the

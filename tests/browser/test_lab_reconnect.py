@@ -8,7 +8,6 @@ go to test-artifacts/ (never compared).
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -16,7 +15,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import write_notebook
 from tests.browser.lab import (
+    NONZERO,
     NOTEBOOK,
+    PANEL,
+    QUICKSTART,
     cell,
     open_notebook,
     output,
@@ -29,9 +31,6 @@ from tests.test_notebooks import with_small_settings
 
 pytestmark = pytest.mark.ui
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-PANEL = "#symtorch-lab-panel"
-NONZERO = re.compile(r"^[1-9]\d*$")
 NOT_CONNECTED = "not connected to a running Lab"
 RECONNECT = "Re-run the cell that displays the Lab"
 

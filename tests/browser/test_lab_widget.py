@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import write_notebook
-from tests.browser.lab import open_notebook, output, run_all, run_cell
+from tests.browser.lab import PANEL, open_notebook, output, run_all, run_cell
 
 pytestmark = pytest.mark.ui
 
@@ -93,7 +93,6 @@ def test_distill_click_pick_replace(lab_server, page, artifacts):
     assert page.js_errors == []
 
 
-PANEL = "#symtorch-lab-panel"
 LONG = SETUP.replace(
     "niterations=400, timeout_in_seconds=20", "niterations=100_000, timeout_in_seconds=60"
 )

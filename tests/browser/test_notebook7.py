@@ -6,17 +6,14 @@ model are run, and the panel must list ``model`` with its module tree from the k
 """
 
 import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.lab import run_cells_above, wait_idle
+from tests.browser.lab import PANEL, QUICKSTART, run_cells_above, wait_idle
 
 pytestmark = pytest.mark.ui
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-PANEL = "#symtorch-lab-panel"
 LAB_CELL = 5  # `lab = stl.Lab(...)`: everything above it trains the demo model
 
 

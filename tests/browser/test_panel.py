@@ -6,7 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import write_notebook
-from tests.browser.lab import activate_notebook, open_notebook, output, run_all, run_cell, wait_idle
+from tests.browser.lab import (
+    PANEL,
+    activate_notebook,
+    open_notebook,
+    output,
+    run_all,
+    run_cell,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -18,7 +26,6 @@ big = nn.Sequential(*[
     for _ in range(125)])
 print('READY')"""
 SELECTION = "import symtorch_lab.ui.panel as p\nprint('SEL', p.current_selection())"
-PANEL = "#symtorch-lab-panel"
 
 
 def open_panel(page) -> None:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import write_notebook
-from tests.browser.lab import open_notebook, run_all
+from tests.browser.lab import PANEL, open_notebook, run_all
 
 pytestmark = pytest.mark.ui
 
@@ -40,7 +40,6 @@ net = nn.Sequential(OrderedDict(encoder_projection=nn.Linear(1024, 2048), activa
 lab = stl.Lab(net, torch.randn(8, 1024))
 print("READY")"""
 
-PANEL = "#symtorch-lab-panel"
 LOSS_TICKS = (
     "() => [...document.querySelectorAll('.stl-lab-front .ytick text')].map(t => t.textContent)"
 )

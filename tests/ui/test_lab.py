@@ -15,23 +15,9 @@ from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.lab import Lab
 from symtorch_lab.ui.schema import check
 from tests.helpers import run_in_fresh_loop
+from tests.ui.messages import request
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
-
-
-@pytest.fixture
-def model():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
-
-
-@pytest.fixture
-def X():
-    return torch.rand(300, 2) * 2 - 1
-
-
-def request(kind, msg_id="r1", **payload):
-    return {"v": P.PROTOCOL_VERSION, "id": msg_id, "type": kind, "model": "model", **payload}
 
 
 def wait_done(lab, path, timeout=30.0):

@@ -4,30 +4,14 @@ root module from the panel, what a loaded Lab shows, and the final state after a
 import json
 
 import pytest
-import torch
-from torch import nn
 
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.lab import Lab
 from symtorch_lab.ui.schema import check
+from tests.ui.messages import request
 
 QUICK = dict(population_size=60, niterations=5, timeout_in_seconds=20, max_rows=200)
-
-
-@pytest.fixture
-def model():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
-
-
-@pytest.fixture
-def X():
-    return torch.rand(300, 2) * 2 - 1
-
-
-def request(kind, msg_id="r1", **payload):
-    return {"v": P.PROTOCOL_VERSION, "id": msg_id, "type": kind, "model": "model", **payload}
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ no request leaves the file, no console error. No JupyterLab and no kernel are in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,6 @@ from torch import nn
 import symtorch_lab as stl
 
 pytestmark = pytest.mark.ui
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +26,7 @@ def report(tmp_path_factory) -> Path:
     return s.report(tmp_path_factory.mktemp("report") / "report.html")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-def test_report_renders_offline_with_no_requests_and_no_errors(report, browser):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+def test_report_renders_offline_with_no_requests_and_no_errors(report, page, artifacts):
     requests, errors = [], []
 
     def only_the_file(route):
@@ -68,7 +50,5 @@ def test_report_renders_offline_with_no_requests_and_no_errors(report, browser):
         ".stl-formula math", "els => els.map(e => e.getBoundingClientRect().width)"
     )
     assert len(widths) == 2 and all(w > 20 for w in widths)  # typeset, not empty boxes
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-    page.close()
+    page.screenshot(path=str(artifacts / "report.png"), full_page=True)
     assert requests == [] and errors == []
