@@ -119,6 +119,7 @@ class Lab:
             **params,
         )  # fmt: skip
         job.handle.add_done_callback(lambda _handle: _mark(ref, path))
+        self.widget.detail, self.widget.parity = None, b""  # a new front: the old pick is gone
         self.widget.error = ""
         self._publish()
         return job
@@ -260,6 +261,7 @@ class Lab:
             w.points = V.front_points(job.current_fronts(), self._latex) if job else []
             w.picks = V.picks(job)
             w.status = status
+            self._sync_detail(job)
             if status is not None and status["state"] == "error":
                 w.error = f"module {status['path']!r}: search failed: {status['message']}"
             if len(comparisons) != self._sent_records:
@@ -273,6 +275,24 @@ class Lab:
             other = self.session.jobs.get(path) if isinstance(path, str) else None
             if other is not None:
                 self.panel.publish_status(self.model, V.search_status(w.model, other))
+
+    def _sync_detail(self, job: LayerJob | None) -> None:
+        """Keep the detail pane true to the published front: a candidate no longer on it is
+        cleared, and its "picked" flag follows the engine's pick, so what the pane shows is
+        what Replace installs."""
+        w = self.widget
+        shown = w.detail
+        if shown is None:
+            return
+        on_front = job is not None and shown["path"] == job.path
+        if on_front:
+            on_front = V.find_candidate(job.current_fronts(), shown["id"], shown["dim"]) is not None
+        if not on_front:
+            w.detail, w.parity = None, b""
+            return
+        picked = V.picks(job).get(str(shown["dim"])) == shown["id"]
+        if picked != shown["picked"]:
+            w.detail = {**shown, "picked": picked}
 
 
 def _mark(ref: weakref.ref, path: str) -> None:
