@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  compareBars,
-  compareScatter,
-  labelPositions,
-  metricLabel,
-  type Rec
-} from '../src/widgets/comparedata';
-import { FALLBACK_THEME } from '../src/widgets/theme';
+import { compareBars, metricLabel, type Rec } from '../src/widgets/comparedata';
+import { compareScatter, labelPositions } from '../src/widgets/comparescatter';
+import { FALLBACK_THEME, MODEBAR_HEIGHT } from '../src/widgets/theme';
 
 const REC: Rec = {
   label: 'mlp.0',
@@ -56,5 +51,42 @@ describe('compare figures', () => {
     assert.equal(data[1].cliponaxis, false);
     assert.equal(data[0].textposition, 'top right'); // the original, left of every hybrid
     assert.equal(layout.xaxis.automargin, true);
+  });
+
+  it('plots only records measured like the newest one, with their original point', () => {
+    const vsTargets = { ...REC, reference: 'y', before: 0.02, after: 0.026, throughput_after: 900 };
+    const vsNetwork = {
+      ...REC,
+      label: 'mlp',
+      reference: "the original network's output",
+      before: 0,
+      after: 1.37,
+      throughput_before: 2000,
+      throughput_after: 2500
+    };
+    const { data, layout } = compareScatter([vsTargets, vsNetwork], FALLBACK_THEME) as Fig;
+    const [original, hybrids] = data;
+    assert.deepEqual(hybrids.y, [1.37]);
+    assert.deepEqual(hybrids.text, ['mlp']);
+    assert.deepEqual([original.x, original.y], [[2000], [0]]);
+    assert.match(layout.title.text, /mse vs the original network's output/);
+    assert.match(layout.title.text, /1 record with another metric or reference not shown/);
+    const same = compareScatter([vsNetwork, { ...vsNetwork, after: 0.5 }], FALLBACK_THEME) as Fig;
+    assert.deepEqual(same.data[1].y, [1.37, 0.5]);
+    assert.doesNotMatch(same.layout.title.text, /not shown/);
+  });
+
+  it('sets both titles below the mode bar, inside the top margin', () => {
+    const recs = [REC];
+    for (const { layout } of [
+      compareBars(REC, FALLBACK_THEME),
+      compareScatter(recs, FALLBACK_THEME)
+    ]) {
+      const { title, margin } = layout as Fig;
+      assert.equal(title.yref, 'container');
+      assert.equal(title.yanchor, 'top');
+      assert.ok(title.pad.t >= MODEBAR_HEIGHT);
+      assert.ok(margin.t > title.pad.t + 2 * title.font.size);
+    }
   });
 });

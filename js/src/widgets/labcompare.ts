@@ -4,7 +4,8 @@
  */
 import Plotly from 'plotly.js-dist-min';
 import type { CompareRecord } from '../protocol';
-import { compareBars, compareScatter } from './comparedata';
+import { compareBars } from './comparedata';
+import { compareScatter } from './comparescatter';
 import { readTheme } from './theme';
 
 const CONFIG = { displaylogo: false, responsive: true };

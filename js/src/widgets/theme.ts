@@ -48,6 +48,30 @@ export function layoutFor(theme: ITheme): Record<string, unknown> {
   };
 }
 
+/** Height of plotly's mode bar band at the top right of a figure (it shows on hover). */
+export const MODEBAR_HEIGHT = 32;
+
+/** A figure title set below the mode bar's band, and the top margin that leaves it room, so the
+ * mode bar (shown on hover) never covers the title. */
+export function titleBelowModebar(
+  text: string,
+  lines = 1,
+  size = 13
+): { title: object; marginTop: number } {
+  const titleHeight = Math.ceil(lines * size * 1.4);
+  return {
+    title: {
+      text,
+      font: { size },
+      yref: 'container',
+      y: 1,
+      yanchor: 'top',
+      pad: { t: MODEBAR_HEIGHT }
+    },
+    marginTop: MODEBAR_HEIGHT + titleHeight + 12
+  };
+}
+
 export function themedLayout(el: HTMLElement): Record<string, unknown> {
   return layoutFor(readTheme(el));
 }
