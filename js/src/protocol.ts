@@ -5,7 +5,8 @@
 export const PROTOCOL_VERSION = 1;
 export const COMM_TARGET = 'symtorch_lab.panel';
 
-export type ModuleStatus = 'not_distilled' | 'searching' | 'distilled' | 'replaced';
+export type ModuleStatus =
+  'not_distilled' | 'searching' | 'distilled' | 'replaced' | 'replaced_elsewhere';
 
 export type SearchState = 'idle' | 'running' | 'stopping' | 'done' | 'error';
 

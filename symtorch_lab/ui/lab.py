@@ -21,6 +21,8 @@ from torch import nn
 from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
+from symtorch_lab.surrogate import SymbolicSurrogate
+from symtorch_lab.ui import owners
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import views as V
@@ -58,6 +60,7 @@ class Lab:
             session = Session(model, data, **distiller_params)
         self.session = session
         self.model = model
+        owners.claim_replaced(session)  # a loaded session's replacements are this Lab's
         self.panel = panels.current() if panel is None else panel
         self._selected: str | None = None
         self._latex = V.LatexCache()
@@ -107,6 +110,7 @@ class Lab:
         """
         path = self._path(path)
         self.select(path)
+        owners.refuse_if_elsewhere(self.session, path)
         if self.session.data is None:
             raise ValueError(
                 f"module {path!r}: this Lab has no data to record on (loaded without data?): "
@@ -159,13 +163,18 @@ class Lab:
 
     def replace(self, path: str | None = None) -> None:
         """Swap the module for the picked expression of every output dim."""
-        self.session.replace(self._path(path))
+        path = self._path(path)
+        owners.refuse_if_elsewhere(self.session, path)
+        self.session.replace(path)
+        owners.claim(self.session, path)
         self.widget.error = ""
         self._publish()
 
     def restore(self, path: str | None = None) -> None:
-        """Put the original module back."""
-        self.session.restore(self._path(path))
+        """Put the original module back (not another Lab's surrogate: restore it there)."""
+        path = self._path(path)
+        owners.refuse_if_elsewhere(self.session, path)
+        self.session.restore(path)
         self.widget.error = ""
         self._publish()
 
@@ -221,7 +230,15 @@ class Lab:
         return shapes
 
     def module_status(self) -> dict[str, P.ModuleStatus]:
-        return {p: j.status for p, j in self.session.jobs.items()}  # type: ignore[misc]
+        """Each distilled module's status, and "replaced_elsewhere" for a module that another
+        Lab/Session replaced (its surrogate stands there, not this session's)."""
+        out = {p: j.status for p, j in self.session.jobs.items()}
+        for path, module in self.model.named_modules():
+            if isinstance(module, SymbolicSurrogate) and owners.replaced_elsewhere(
+                self.session, path
+            ):
+                out[path] = "replaced_elsewhere"
+        return out  # type: ignore[return-value]
 
     # --- display ------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any):
@@ -257,7 +274,7 @@ class Lab:
         comparisons = self.session.comparisons
         with w.hold_sync():
             w.module = self._selected
-            w.module_status = job.status if job else "not_distilled"
+            w.module_status = self._module_status(job)
             w.points = V.front_points(job.current_fronts(), self._latex) if job else []
             w.picks = V.picks(job)
             w.status = status
@@ -275,6 +292,12 @@ class Lab:
             other = self.session.jobs.get(path) if isinstance(path, str) else None
             if other is not None:
                 self.panel.publish_status(self.model, V.search_status(w.model, other))
+
+    def _module_status(self, job: LayerJob | None) -> P.ModuleStatus:
+        path = self._selected
+        if path is not None and owners.replaced_elsewhere(self.session, path):
+            return "replaced_elsewhere"
+        return job.status if job else "not_distilled"  # type: ignore[return-value]
 
     def _sync_detail(self, job: LayerJob | None) -> None:
         """Keep the detail pane true to the published front: a candidate no longer on it is

@@ -68,7 +68,7 @@ def _by_type(union: Any) -> dict[str, type]:
 
 
 # --------------------------------------------------------------------------- enumerations
-ModuleStatus = Literal["not_distilled", "searching", "distilled", "replaced"]
+ModuleStatus = Literal["not_distilled", "searching", "distilled", "replaced", "replaced_elsewhere"]
 SearchState = Literal["idle", "running", "stopping", "done", "error"]
 ErrorCode = Literal[
     "bad_message",

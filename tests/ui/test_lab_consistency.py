@@ -4,9 +4,11 @@ another Lab replaced is shown as such, with Distill/Replace refused."""
 
 import pytest
 
+import symtorch_lab as stl
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.lab import Lab
 from symtorch_lab.ui.schema import check
+from tests.ui.messages import request
 
 QUICK = dict(population_size=100, niterations=8, timeout_in_seconds=20, max_rows=200)
 
@@ -69,3 +71,37 @@ def test_a_detail_whose_candidate_left_the_front_is_cleared(distilled):
     lab.widget.detail = {**lab.widget.detail, "id": "not-on-the-front"}
     lab._publish()
     assert lab.selected_candidate is None and lab.widget.parity == b""
+
+
+def test_a_lab_shows_and_refuses_a_module_another_lab_replaced(distilled, model, X, tmp_path):
+    first = distilled
+    first.replace("0")
+    assert first.widget.module_status == "replaced"
+    first.save(tmp_path / "s.json")
+    again = Lab.load(tmp_path / "s.json", model, X, **QUICK)  # the quickstart's last cell
+    theirs = model[0]
+    assert isinstance(theirs, stl.SymbolicSurrogate)
+    assert again.widget.module_status == "replaced" and again.module_status()["0"] == "replaced"
+    first._publish()
+    assert first.widget.module_status == "replaced_elsewhere"
+    assert first.module_status()["0"] == "replaced_elsewhere"
+    check(first.widget.state(), P.LabState, "LabWidget state")
+    message = "module '0' is replaced by another Lab/Session: restore it there first"
+    for action in ("start_distill", "replace", "restore"):
+        reply = first.widget.reply(request(action, path="0"))
+        assert reply["type"] == "error" and reply["message"] == message, reply
+        assert first.widget.error == message
+    assert model[0] is theirs
+    again.restore("0")
+    first._publish()
+    assert not isinstance(model[0], stl.SymbolicSurrogate)
+    assert first.widget.module_status != "replaced_elsewhere"
+
+
+def test_a_replacement_made_through_the_session_is_the_labs_own(distilled, model):
+    lab = distilled
+    lab.session.replace("0")
+    lab._publish()
+    assert lab.widget.module_status == "replaced"
+    lab.restore("0")
+    assert not isinstance(model[0], stl.SymbolicSurrogate)

@@ -7,7 +7,8 @@ const STATUS_LABEL: Record<ModuleNode['status'], string> = {
   not_distilled: 'not distilled',
   searching: 'searching',
   distilled: 'distilled',
-  replaced: 'replaced'
+  replaced: 'replaced',
+  replaced_elsewhere: 'replaced by another Lab'
 };
 
 /** Parent path of a module path (`''` is the root, whose parent is null). */

@@ -11,6 +11,7 @@ import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex, scoreText } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
+import { disabledButtons, progressText } from './labstate';
 import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
@@ -18,15 +19,6 @@ import { onThemeChange } from './theme';
 
 type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
-
-function progressText(model: AnyModel<LabModel>): string {
-  const s = model.get('status');
-  if (!s) {
-    return model.get('module') !== null ? 'not distilled yet' : 'select a module in the panel';
-  }
-  const time = `${s.elapsed.toFixed(1)} s`;
-  return `${s.state}: generation ${s.generation}, ${time}, ${s.n_candidates} candidates · ${s.message}`;
-}
 
 interface IViewState {
   busy: boolean;
@@ -37,29 +29,22 @@ interface IViewState {
 }
 
 function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewState): void {
-  const busy = view.busy;
   const module = model.get('module');
-  const status = model.get('module_status');
-  const state = model.get('status')?.state ?? 'idle';
-  const searching = state === 'running' || state === 'stopping';
+  const shown = { module, module_status: model.get('module_status'), status: model.get('status') };
   const name = module === null ? '(no module selected)' : module || '(root)';
   dom.title.textContent = `${model.get('model')} › ${name}`;
-  dom.title.dataset.status = status;
-  dom.progress.textContent = progressText(model);
-  dom.progress.dataset.state = state;
-  dom.distill.disabled = busy || module === null || searching || status === 'replaced';
-  dom.stop.disabled = state !== 'running';
-  dom.replace.disabled = busy || !(status === 'distilled' || status === 'replaced');
-  dom.restore.disabled = busy || status !== 'replaced';
-  dom.compareButton.disabled = busy || searching;
+  dom.title.dataset.status = shown.module_status;
+  dom.progress.textContent = progressText(shown);
+  dom.progress.dataset.state = shown.status?.state ?? 'idle';
+  const off = disabledButtons(shown, view.busy, view.lost !== '');
+  dom.distill.disabled = off.distill;
+  dom.stop.disabled = off.stop;
+  dom.replace.disabled = off.replace;
+  dom.restore.disabled = off.restore;
+  dom.compareButton.disabled = off.compare;
   const error = view.lost || model.get('error') || view.lostReply;
   dom.error.textContent = error;
   dom.error.hidden = !error;
-  if (view.lost) {
-    [dom.distill, dom.stop, dom.replace, dom.restore, dom.compareButton].forEach(
-      b => (b.disabled = true)
-    );
-  }
   drawDetail(dom, model);
 }
 

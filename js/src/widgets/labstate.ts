@@ -1,0 +1,46 @@
+/**
+ * What the Lab widget's progress line says and which of its buttons are off, from the synced
+ * LabState (pure, unit-tested in node): a module another Lab/Session replaced is not this Lab's
+ * to distil, replace or restore, and the line says where to restore it.
+ */
+import type { LabState } from '../protocol';
+
+export type ShownState = Pick<LabState, 'module' | 'module_status' | 'status'>;
+
+/** The message for a module whose surrogate another Lab/Session installed. */
+export function elsewhereText(module: string | null): string {
+  return `module '${module ?? ''}' is replaced by another Lab/Session: restore it there first`;
+}
+
+export function progressText(s: ShownState): string {
+  if (s.module_status === 'replaced_elsewhere') return elsewhereText(s.module);
+  const st = s.status;
+  if (!st) return s.module !== null ? 'not distilled yet' : 'select a module in the panel';
+  const time = `${st.elapsed.toFixed(1)} s`;
+  return `${st.state}: generation ${st.generation}, ${time}, ${st.n_candidates} candidates · ${st.message}`;
+}
+
+export interface IDisabled {
+  distill: boolean;
+  stop: boolean;
+  replace: boolean;
+  restore: boolean;
+  compare: boolean;
+}
+
+/** Which buttons are off; `busy`: a request is in flight, `lost`: no Lab behind the view. */
+export function disabledButtons(s: ShownState, busy: boolean, lost: boolean): IDisabled {
+  const status = s.module_status;
+  const state = s.status?.state ?? 'idle';
+  const searching = state === 'running' || state === 'stopping';
+  const replaced = status === 'replaced' || status === 'replaced_elsewhere'; // restore first
+  const out = {
+    distill: busy || s.module === null || searching || replaced,
+    stop: state !== 'running',
+    replace: busy || !(status === 'distilled' || status === 'replaced'),
+    restore: busy || status !== 'replaced',
+    compare: busy || searching
+  };
+  if (lost) Object.keys(out).forEach(k => (out[k as keyof IDisabled] = true));
+  return out;
+}
