@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SearchStatus } from '../src/protocol';
-import { disabledButtons, progressText, type ShownState } from '../src/widgets/labstate';
+import { disabledButtons, progressText, scoreText, type ShownState } from '../src/widgets/labstate';
 
 const DONE: SearchStatus = {
   model: 'model',
@@ -48,5 +48,24 @@ describe('Lab widget buttons and progress line', () => {
   it('turns everything off while busy or with no Lab behind the view', () => {
     assert.equal(disabledButtons(base, true, false).distill, true);
     assert.ok(Object.values(disabledButtons(base, false, true)).every(Boolean));
+  });
+
+  it('calls a candidate that is not the pick "not picked" once its search is over', () => {
+    const d = {
+      path: 'mlp',
+      dim: 0,
+      id: 'c1',
+      complexity: 3,
+      text: 'x0',
+      latex: 'x_0',
+      loss: 0.01,
+      heldout: 0.02,
+      heldout_label: 'held-out MSE',
+      picked: false,
+      n_parity: 0
+    };
+    assert.match(scoreText(d, false), /\(not picked\)/);
+    assert.match(scoreText(d, true), /still searching/);
+    assert.match(scoreText({ ...d, picked: true }, false), /\(picked\)/);
   });
 });

@@ -9,9 +9,9 @@ import Plotly from 'plotly.js-dist-min';
 import type { DistillSettings, LabState, RequestType } from '../protocol';
 import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
-import { drawParity, renderLatex, scoreText } from './labdetail';
+import { drawParity, renderLatex } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
-import { disabledButtons, progressText } from './labstate';
+import { disabledButtons, progressText, scoreText } from './labstate';
 import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
@@ -53,7 +53,8 @@ function drawDetail(dom: ILabDom, model: AnyModel<LabModel>): void {
   dom.detail.hidden = !detail;
   if (!detail) return;
   if (dom.latex.dataset.id !== detail.id) renderLatex(dom.latex, detail);
-  dom.score.textContent = scoreText(detail);
+  const state = model.get('status')?.state;
+  dom.score.textContent = scoreText(detail, state === 'running' || state === 'stopping');
   dom.score.dataset.picked = String(detail.picked);
 }
 

@@ -1,16 +1,12 @@
 /**
  * The Lab's detail pane: the clicked candidate in LaTeX (KaTeX, rendered to MathML so no fonts
- * or CSS are needed, offline), its training and held-out scores, and a parity plot (network
- * output vs expression output) from the binary `parity` buffer.
+ * or CSS are needed, offline) and a parity plot (network
+ * output vs expression output) from the binary `parity` buffer; its score line is in labstate.ts.
  */
 import katex from 'katex';
 import Plotly from 'plotly.js-dist-min';
 import type { CandidateDetail } from '../protocol';
 import { accentColor, themedLayout } from './theme';
-
-function fmt(x: number | null): string {
-  return x === null ? '–' : x.toPrecision(4);
-}
 
 /** `n` network outputs then `n` expression outputs, float32, from the trait's DataView. */
 export function parityArrays(view: DataView | null, n: number): [Float32Array, Float32Array] {
@@ -30,14 +26,6 @@ export function renderLatex(node: HTMLElement, detail: CandidateDetail): void {
   } catch {
     node.textContent = detail.text; // plain text when KaTeX cannot parse the LaTeX
   }
-}
-
-export function scoreText(d: CandidateDetail): string {
-  const where = d.picked ? 'picked' : 'not stored yet: this dim is still searching';
-  return (
-    `dim ${d.dim}, complexity ${d.complexity} (${where}) · training loss ${fmt(d.loss)} · ` +
-    `${d.heldout_label}: ${fmt(d.heldout)}`
-  );
 }
 
 export function drawParity(

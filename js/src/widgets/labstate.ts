@@ -3,7 +3,7 @@
  * LabState (pure, unit-tested in node): a module another Lab/Session replaced is not this Lab's
  * to distil, replace or restore, and the line says where to restore it.
  */
-import type { LabState } from '../protocol';
+import type { CandidateDetail, LabState } from '../protocol';
 
 export type ShownState = Pick<LabState, 'module' | 'module_status' | 'status'>;
 
@@ -43,4 +43,21 @@ export function disabledButtons(s: ShownState, busy: boolean, lost: boolean): ID
   };
   if (lost) Object.keys(out).forEach(k => (out[k as keyof IDisabled] = true));
   return out;
+}
+
+function fmt(x: number | null): string {
+  return x === null ? '–' : x.toPrecision(4);
+}
+
+/** The detail's scores; a candidate not picked is "not stored yet" only while its search runs. */
+export function scoreText(d: CandidateDetail, searching: boolean): string {
+  const where = d.picked
+    ? 'picked'
+    : searching
+      ? 'not stored yet: this dim is still searching'
+      : 'not picked';
+  return (
+    `dim ${d.dim}, complexity ${d.complexity} (${where}) · training loss ${fmt(d.loss)} · ` +
+    `${d.heldout_label}: ${fmt(d.heldout)}`
+  );
 }
