@@ -114,17 +114,17 @@ def fan_out(distiller, runner, spec, search, dims, X, Y, w, split, event_type) -
     """
     with runner:
         stop, stream = runner.shared()
-        bare = _bare_copy(distiller)
+        bare, names = _bare_copy(distiller), distiller.variable_names_
         options = distiller._backend_options()
+
+        def task(dim: int) -> DimTask:
+            return DimTask(bare, distiller.backend, options, spec, names, dim, tuple(dims), X,
+                           Y[:, dim], w, split)  # fmt: skip
+
+        key = uuid.uuid4().hex[:8]
         pending = {
-            runner.submit(
-                search_dim,
-                DimTask(bare, distiller.backend, options, spec, distiller.variable_names_, dim, tuple(dims), X, Y[:, dim],
-                        w, split),
-                stop,
-                stream,
-                key=f"symtorch-lab-dim-{dim}-{uuid.uuid4().hex[:8]}",
-            ): dim
+            runner.submit(search_dim, task(dim), stop, stream, key=f"symtorch-lab-dim-{dim}-{key}")
+            : dim
             for dim in search
         }  # fmt: skip
         errors = _collect(distiller, runner, pending, stop, stream, event_type, dims)
