@@ -18,6 +18,12 @@ processes' extra work (imports, pickling, polling) shows. On ``c`` free cores th
 approaches ``min(c, W)``; on a shared machine it shows what other processes left (the 1-min
 load average is written with the results).
 
+"same fronts" compares every candidate with the serial run's. The searches are the same; a
+difference, when one shows, is in the polishing of one candidate: its sympy steps are bounded
+in time (``polish.SYMPY_TIMEOUT_S``), so under heavy load a merge of constants can time out in
+one run and not in another, in any of the four rows (it was seen in serial vs threads, vs
+processes and vs Dask, on a 15-node candidate of dim 6, never on the same row twice).
+
 Run: ``python bench/fanout.py`` (a few minutes on a 2-core CPU); ``--help`` for options.
 Results: printed side by side and written to ``bench/results/fanout.json``.
 """
@@ -86,6 +92,10 @@ def timed_fit(executor, n_jobs: int, X, Y, args) -> dict:
     return {"wall_s": wall, "cpu_s": cpu, "fronts": fronts}
 
 
+def _import_engine() -> None:
+    import symtorch_lab.distill  # noqa: F401
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=8, help="output dims (searches)")
@@ -104,8 +114,7 @@ def main(argv=None) -> dict:
         n_workers=W, threads_per_worker=1, processes=True, dashboard_address=None
     )
     client = Client(cluster)
-    client.submit(lambda: __import__("symtorch_lab.distill"), pure=False).result()  # warm
-    client.run(lambda: __import__("symtorch_lab.distill"))
+    client.run(_import_engine)  # a user's long-lived cluster has it imported already
     cluster_start_s = time.perf_counter() - started
     try:
         runs = {
@@ -126,6 +135,14 @@ def main(argv=None) -> dict:
         r["same_fronts_as_serial"] = r["fronts"] == serial["fronts"]
         print(f"{name:22}{r['wall_s']:>8.2f}s{r['cpu_s']:>8.2f}s{r['speedup']:>15.2f}x"
               f"{str(r['same_fronts_as_serial']):>13}")  # fmt: skip
+    for name, r in runs.items():
+        differ = [d for d in serial["fronts"] if r["fronts"].get(d) != serial["fronts"][d]]
+        r["dims_differing_from_serial"] = differ
+        if differ:
+            d = differ[0]
+            pairs = zip(serial["fronts"][d], r["fronts"].get(d, []), strict=False)
+            a, b = next(((a, b) for a, b in pairs if a != b), (None, None))
+            print(f"  {name}: dims {differ} differ; dim {d} first: serial {a} vs {b}")
     print(f"Dask LocalCluster start-up (not in the dask row): {cluster_start_s:.2f}s")
     report = {
         "settings": vars(args) | {"out": str(args.out)},
