@@ -94,11 +94,13 @@ def test_a_failing_job_is_reported_with_its_dim(client, data):
         d.fit(*data)
 
 
-def test_stop_reaches_every_worker_and_keeps_partial_fronts(client, data):
+@pytest.mark.parametrize("engine", ["dask", "processes"])
+def test_stop_reaches_every_worker_and_keeps_partial_fronts(engine, client, data):
     running = threading.Event()
     d = Distiller(
-        executor=client, random_state=5, niterations=None, timeout_in_seconds=120.0,
-        population_size=50, maxsize=10, callbacks=[lambda e: running.set()],
+        executor=client if engine == "dask" else "processes", n_jobs=2, random_state=5,
+        niterations=None, timeout_in_seconds=120.0, population_size=50, maxsize=10,
+        callbacks=[lambda e: running.set()],
     )  # fmt: skip
     handle = d.fit_async(*data)
     assert running.wait(60), "no live front came back from the workers"
