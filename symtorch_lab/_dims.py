@@ -273,14 +273,14 @@ def _check_dims(output_dims, n_outputs: int) -> list[int]:
 
 def _search_key(X, Y, names, settings: Mapping[str, Any]) -> str:
     """A digest of what a search depends on: its rows, variable names and settings (callbacks
-    and ``n_jobs`` excluded: they do not change the fronts)."""
+    ``n_jobs`` and ``executor`` excluded: they do not change the fronts)."""
     digest = hashlib.sha256()
     for array in (X, Y):
         array = np.ascontiguousarray(array, dtype=np.float64)
         digest.update(repr(array.shape).encode())
         digest.update(array.tobytes())
     digest.update(repr(list(names)).encode())
-    kept = {k: v for k, v in settings.items() if k not in ("callbacks", "n_jobs")}
+    kept = {k: v for k, v in settings.items() if k not in ("callbacks", "n_jobs", "executor")}
     digest.update(repr(sorted(kept.items(), key=lambda kv: kv[0])).encode())
     return digest.hexdigest()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params
+from . import _dims, _params, fanout
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .background import START_LOCK, SearchHandle
@@ -79,6 +79,13 @@ class Distiller:
         (and the fronts' complexities and losses) equal a serial run's (``n_jobs=1``); the
         float64 refit of an over-parameterised candidate can land on another equally good set
         of constants in a worker thread. The PySR backend always runs one dim at a time.
+    executor : None, "threads", "processes", concurrent.futures.Executor or dask Client
+        Where the output dims run (see :mod:`symtorch_lab.fanout`). None / ``"threads"``:
+        threads of this process (above). ``"processes"``: a local process pool of ``n_jobs``
+        workers; an ``Executor`` or a ``dask.distributed.Client``: one job per dim there
+        (retried twice on Dask). Fronts equal the serial run's; live fronts stream back to
+        ``callbacks`` and ``stop()`` reaches every job (a callback returning True stops them
+        all). ``loss`` must then be picklable (a module-level function).
 
     Attributes
     ----------
@@ -110,6 +117,7 @@ class Distiller:
         random_state: int = 0,
         n_threads: int = 1,
         n_jobs: int | None = None,
+        executor=None,
         max_rows: int = 2000,
         loss=None,
         callbacks: Iterable[Callback] = (),
@@ -128,6 +136,7 @@ class Distiller:
         self.random_state = random_state
         self.n_threads = n_threads
         self.n_jobs = n_jobs
+        self.executor = executor
         self.max_rows = max_rows
         self.loss = loss
         self.callbacks = tuple(callbacks)
@@ -165,6 +174,13 @@ class Distiller:
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
         concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
         n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
+        runner = fanout.runner_for(self.executor, max(1, n_jobs)) if search else None
+        if runner is not None:
+            if not concurrent:
+                raise ValueError(f"executor={self.executor!r} needs the operon backend")
+            fanout.fan_out(self, runner, spec, search, dims, X, Y, w, split, DistillProgress)
+            self.stopped_ = self.stopped_ or self._stop_event.is_set()
+            return self
 
         def fit_one(dim: int) -> None:
             self._board.start(dim)

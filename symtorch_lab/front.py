@@ -58,6 +58,12 @@ class Candidate:
         blob = json.dumps(self.expression.to_json(), sort_keys=True).encode()
         return hashlib.sha1(blob).hexdigest()[:12]
 
+    def __reduce__(self):
+        """Picklable (fronts travel back from worker processes): the read-only metrics
+        mapping goes as a dict and comes back read-only."""
+        return _candidate, (self.complexity, self.loss, self.expression, self.score,
+                            dict(self.metrics))  # fmt: skip
+
     def with_metrics(self, **metrics: float) -> Candidate:
         merged = dict(self.metrics)
         merged.update({k: float(v) for k, v in metrics.items()})
@@ -333,3 +339,8 @@ def _as_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an integer, got {value!r:.60}")
     return value
+
+
+def _candidate(complexity, loss, expression, score, metrics) -> Candidate:
+    """Unpickle a :class:`Candidate` (see ``Candidate.__reduce__``)."""
+    return Candidate(complexity, loss, expression, score, MappingProxyType(metrics))

@@ -67,7 +67,10 @@ class LayerJob:
 
     def _on_progress(self, event: DistillProgress) -> None:
         with self._lock:
-            if event.front is not None:
+            if event.front is not None and event.dim in event.done:
+                self.fronts[event.dim] = event.front  # final: filed at once (a save keeps it)
+                self.live.pop(event.dim, None)
+            elif event.front is not None:
                 self.live[event.dim] = event.front
             base = self.progress
             self.progress = {
@@ -201,5 +204,8 @@ def fit_and_file(job: LayerJob, X, Y, fit_kwargs) -> None:
         job._finish(job.distiller._fit(X, Y, **fit_kwargs))  # keeps a stop() sent before it ran
     except BaseException as exc:
         with job._lock:
-            job.progress = {**job.progress, "error": f"{type(exc).__name__}: {exc}"}
+            job.progress = {
+                **job.progress,
+                "error": f"module {job.path!r}: {type(exc).__name__}: {exc}",
+            }
         raise

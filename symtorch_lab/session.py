@@ -154,7 +154,11 @@ class Session:
             job.handle = SearchHandle(job.distiller)
             job.handle._start(lambda: fit_and_file(job, X, Y, fit_kwargs))
         else:
-            job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+            try:
+                job._finish(job.distiller.fit(X, Y, **fit_kwargs))
+            except Exception as exc:
+                exc.add_note(f"while distilling module {job.path!r}")
+                raise
         return job
 
     def stop(self, path: str) -> None:
