@@ -77,6 +77,7 @@ class Lab:
         _LIVE_LABS.add(self)
         _hook_after_cell()
         self._publish()  # comparisons saved with a loaded session show at once
+        _publish_others(self)  # a loaded session may have replaced another Lab's module
 
     # --- public API (docs/lab.md) -------------------------------------------------------
     @property
@@ -169,6 +170,7 @@ class Lab:
         owners.claim(self.session, path)
         self.widget.error = ""
         self._publish()
+        _publish_others(self)
 
     def restore(self, path: str | None = None) -> None:
         """Put the original module back (not another Lab's surrogate: restore it there)."""
@@ -177,6 +179,7 @@ class Lab:
         self.session.restore(path)
         self.widget.error = ""
         self._publish()
+        _publish_others(self)
 
     def compare(self, data: Any = None, metric: Any = None, **kwargs: Any):
         """Measure original vs hybrid (``Session.compare``: replaced modules, else every
@@ -316,6 +319,14 @@ class Lab:
         picked = V.picks(job).get(str(shown["dim"])) == shown["id"]
         if picked != shown["picked"]:
             w.detail = {**shown, "picked": picked}
+
+
+def _publish_others(lab: Lab) -> None:
+    """Kernel thread: refresh the other Labs on ``lab``'s model (one replaced or restored a
+    module they show)."""
+    for other in list(_LIVE_LABS):
+        if other is not lab and other.model is lab.model:
+            other._publish()
 
 
 def _mark(ref: weakref.ref, path: str) -> None:

@@ -82,7 +82,6 @@ def test_a_lab_shows_and_refuses_a_module_another_lab_replaced(distilled, model,
     theirs = model[0]
     assert isinstance(theirs, stl.SymbolicSurrogate)
     assert again.widget.module_status == "replaced" and again.module_status()["0"] == "replaced"
-    first._publish()
     assert first.widget.module_status == "replaced_elsewhere"
     assert first.module_status()["0"] == "replaced_elsewhere"
     check(first.widget.state(), P.LabState, "LabWidget state")
@@ -93,7 +92,6 @@ def test_a_lab_shows_and_refuses_a_module_another_lab_replaced(distilled, model,
         assert first.widget.error == message
     assert model[0] is theirs
     again.restore("0")
-    first._publish()
     assert not isinstance(model[0], stl.SymbolicSurrogate)
     assert first.widget.module_status != "replaced_elsewhere"
 
