@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._misfit import call_checked
 from .hooks import HookSet, eval_mode
 
 IGNORE_INDEX = -100  # Hugging Face / torch convention for targets that are not scored
@@ -169,19 +170,21 @@ def run(
     """Feed ``data`` through ``model`` under ``no_grad``; ``on_output(output, target)`` per call.
 
     For ``f(model)`` the calls are the model's own forward calls made by ``f`` (target
-    ``None``); otherwise one call per batch, inputs moved to the model's device.
+    ``None``); otherwise one call per batch, inputs moved to the model's device. A call that
+    raises inside a module raises ``DataMismatchError`` naming it (see :mod:`._misfit`).
     """
     with torch.no_grad():
         if runs_model(data):
             with HookSet() as hooks:
                 if on_output is not None:
                     hooks.add_forward_hook(model, lambda _m, _a, out: on_output(out, None))
-                data(model)
+                call_checked(model, lambda: data(model))
             return
         device = model_device(model)
         for raw in iter_batches(data, batch_size):
             batch = split(raw, lm=lm)
-            out = model(*to_device(batch.args, device), **to_device(batch.kwargs, device))
+            args, kwargs = to_device(batch.args, device), to_device(batch.kwargs, device)
+            out = call_checked(model, lambda: model(*args, **kwargs))  # noqa: B023 - called now
             if on_output is not None:
                 on_output(out, batch.target)
 

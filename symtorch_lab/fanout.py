@@ -23,8 +23,8 @@ retries) is reported with its dim once the others have ended; nothing goes missi
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import multiprocessing
-import pickle
 import queue as queue_module
 import time
 import uuid
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import _dims
+from .front import ParetoFront
 
 DASK_RETRIES = 2
 """How often Dask resubmits a job whose worker raised (a worker that dies is rescheduled by
@@ -170,7 +171,7 @@ class _Relay:
 
     def drain(self, stream) -> None:
         for payload in _drain(stream):
-            dim, generation, elapsed, front = pickle.loads(payload)
+            dim, generation, elapsed, front = _live_from_json(payload)
             if dim in self.d.fronts_:
                 continue  # a late live front of a dim already filed
             self.d._board.start(dim)
@@ -223,8 +224,21 @@ class _Stream:
         if event.front is None or now - self.sent < STREAM_EVERY_S:
             return None
         self.sent = now
-        self.stream.put(pickle.dumps((self.dim, event.generation, event.elapsed, event.front)))
+        self.stream.put(_live_to_json(self.dim, event.generation, event.elapsed, event.front))
         return None
+
+
+def _live_to_json(dim: int, generation: int, elapsed: float, front) -> str:
+    """A live front as JSON text: the stream is a queue on the cluster's scheduler that other
+    clients can reach, so the caller reads data from it and never unpickles it."""
+    data = {"dim": dim, "generation": generation, "elapsed": elapsed, "front": front.to_json()}
+    return json.dumps(data)
+
+
+def _live_from_json(payload: str):
+    data = json.loads(payload)
+    front = ParetoFront.from_json(data["front"])
+    return int(data["dim"]), int(data["generation"]), float(data["elapsed"]), front
 
 
 class _CachedFlag:

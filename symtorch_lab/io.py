@@ -7,6 +7,12 @@ was replaced. Loading validates every field, parses expressions through
 :meth:`Expression.from_json` (which refuses anything outside the operator registry), and
 re-applies the replacements on the given model.
 
+Limits, checked before the work they bound: a file of more than ``MAX_FILE_BYTES`` (64 MiB) is
+not parsed, a front of more than ``MAX_CANDIDATES`` (10,000) is not built, ``meta.n_rows`` /
+``meta.n_seen`` lie in ``[0, 2**40]``, every candidate's loss is finite and its expression
+reads exactly the module's search inputs (its input width, or ``k_in`` with a projection),
+and comparison numbers are finite (NaN/inf are saved as null).
+
 This module owns the whole format, writer and reader, and builds only plain values: the
 writer reads a session's public attributes, the reader returns a :class:`SavedSession` that
 :meth:`symtorch_lab.session.Session.load` turns into live jobs. So ``session`` imports ``io``
@@ -16,6 +22,7 @@ and never the reverse.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +39,11 @@ FORMAT = "symtorch_lab.session"
 VERSION = 1
 _MAX_NESTING = 32  # lists inside saved comparison records
 MAX_FEATURES = 1 << 24  # per-row features of one module: far above any real layer
+# Hostile or corrupt files are refused before they cost time or memory: a real session is a
+# few MB (a front keeps at most one candidate per complexity), far under these limits.
+MAX_FILE_BYTES = 64 * 2**20  # a larger file is refused before it is parsed
+MAX_CANDIDATES = 10_000  # per front, checked before any candidate is built
+MAX_ROWS = 2**40  # meta.n_rows / meta.n_seen: recorded rows, far above any real recording
 
 
 @dataclass
@@ -101,7 +113,7 @@ def read_session(file, model: nn.Module) -> SavedSession:
     is built from the result by :meth:`symtorch_lab.session.Session.load`.
     """
     try:
-        data_json = json.loads(Path(file).read_bytes().decode("utf-8"))
+        data_json = json.loads(_read_limited(file).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{file}: not a JSON session file ({exc})") from None
     except RecursionError:
@@ -115,16 +127,34 @@ def read_session(file, model: nn.Module) -> SavedSession:
     return SavedSession(layers, comparisons)
 
 
+def _read_limited(file) -> bytes:
+    """The file's bytes, refused past ``MAX_FILE_BYTES`` (by its size, and by what is read)."""
+    path = Path(file)
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        blob = fh.read(MAX_FILE_BYTES + 1)
+    if max(size, len(blob)) > MAX_FILE_BYTES:
+        raise ValueError(
+            f"{file}: {max(size, len(blob))} bytes is larger than a session file may be "
+            f"(MAX_FILE_BYTES={MAX_FILE_BYTES})"
+        )
+    return blob
+
+
 def _comparisons(value: Any, where: str) -> list[dict[str, Any]]:
     """Saved before/after records: plain numbers, strings, nulls and lists of those only."""
     if not isinstance(value, list):
         raise ValueError(f"{where} must be a list")
     out = []
     for i, record in enumerate(value):
-        if not isinstance(record, Mapping) or not all(
-            isinstance(k, str) and _plain(v) for k, v in record.items()
-        ):
+        if not isinstance(record, Mapping) or not all(isinstance(k, str) for k in record):
             raise ValueError(f"{where}[{i}] must be an object of numbers, strings and lists")
+        for key, item in record.items():
+            if not _plain(item):  # NaN/inf are saved as null (Comparison.to_dict)
+                raise ValueError(
+                    f"{where}[{i}].{key:.60} must be finite numbers, strings, nulls or lists "
+                    f"of those, got {item!r:.60}"
+                )
         out.append(dict(record))
     return out
 
@@ -132,7 +162,9 @@ def _comparisons(value: Any, where: str) -> list[dict[str, Any]]:
 def _plain(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list):
         return depth < _MAX_NESTING and all(_plain(v, depth + 1) for v in value)
-    return value is None or isinstance(value, str | int | float)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, str | int)
 
 
 def _surrogate(value, where: str) -> SymbolicSurrogate | None:
@@ -174,9 +206,11 @@ def _load_layer(layer: Any, model: nn.Module, where: str) -> SavedLayer:
         fronts = layer.get("fronts")
         if not isinstance(fronts, Mapping):
             raise ValueError("'fronts' must be an object")
+        n_vars = _search_width(meta, job.in_projection)
         for key, front in fronts.items():
             if not (key.isascii() and key.isdigit()) or int(key) >= meta["n_terms"]:
                 raise ValueError(f"front key {key!r} is not an output dim < n_terms")
+            _check_front_json(front, n_vars, f"fronts[{key}]")
             job.fronts[int(key)] = ParetoFront.from_json(front)
         _check_layer_sizes(job)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
@@ -186,6 +220,38 @@ def _load_layer(layer: Any, model: nn.Module, where: str) -> SavedLayer:
         job.surrogate = _surrogate(layer.get("surrogate"), f"{where}.surrogate")
         _check_replaceable(job, job.surrogate, where)
     return job
+
+
+def _search_width(meta: Mapping[str, Any], in_projection: PCAProjection | None) -> int:
+    """How many variables every expression of the layer reads: its inputs, or ``k_in``."""
+    if in_projection is not None:
+        return int(in_projection.components_.shape[0])
+    return _numel(meta["input_shape"])
+
+
+def _check_front_json(front: Any, n_vars: int, where: str) -> None:
+    """Limits and losses of a saved front, before any candidate (expression) is built."""
+    candidates = front.get("candidates") if isinstance(front, Mapping) else None
+    if not isinstance(candidates, list):
+        return  # ParetoFront.from_json names the missing list
+    if len(candidates) > MAX_CANDIDATES:
+        raise ValueError(
+            f"{where}.candidates: {len(candidates)} candidates exceed the limit of "
+            f"MAX_CANDIDATES={MAX_CANDIDATES} per front"
+        )
+    for i, cand in enumerate(candidates):
+        if not isinstance(cand, Mapping):
+            continue  # Candidate.from_json names it
+        loss = cand.get("loss")
+        if isinstance(loss, str) or (isinstance(loss, float) and not math.isfinite(loss)):
+            raise ValueError(f"{where}.candidates[{i}].loss must be a finite number, got {loss!r}")
+        expression = cand.get("expression")
+        names = expression.get("variables") if isinstance(expression, Mapping) else None
+        if isinstance(names, list) and len(names) != n_vars:
+            raise ValueError(
+                f"{where}.candidates[{i}].expression.variables: {len(names)} variables, but "
+                f"the module's search input has {n_vars}"
+            )
 
 
 def _projection(value) -> PCAProjection | None:
@@ -217,6 +283,10 @@ def _check_meta(meta: Any, where: str) -> dict[str, Any]:
     names = out.get("variable_names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"{where}.variable_names must be a list of strings")
+    for key in ("n_rows", "n_seen"):  # recorded rows (optional)
+        value = out.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ROWS:
+            raise ValueError(f"{where}.{key} must be an integer from 0 to 2**40, got {value!r:.60}")
     for key in ("generation", "elapsed"):  # how far the saved search got (optional)
         value = out.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:

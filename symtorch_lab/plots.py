@@ -56,6 +56,9 @@ def front_figure(fronts: Mapping[int, ParetoFront], title: str = "Pareto front")
         xaxis_title="complexity",
         yaxis_title="loss (MSE)",
         yaxis_type="log",
+        # one label per decade (10⁻³, 10⁻², ...), not plotly's minor "2, 5" ticks between them
+        yaxis_dtick=1,
+        yaxis_exponentformat="power",
         template="plotly_white",
     )
     return fig
@@ -86,13 +89,16 @@ def comparison_figure(comparison, title: str = "Before / after"):
     """Bars of the original vs the hybrid model: task metric, throughput, peak memory.
 
     ``comparison`` is a :class:`~symtorch_lab.benchmark.Comparison` (or its ``to_dict()``).
+    Every bar is labelled with its value, so a zero bar (``before`` when the metric is measured
+    against the original network's own output) still shows; the metric's title says what it
+    is measured against.
     """
     from plotly.subplots import make_subplots
 
     go = _go()
     c = comparison if isinstance(comparison, Mapping) else comparison.to_dict()
     panels = [
-        (c["metric"], c["before"], c["after"]),
+        (metric_title(c), c["before"], c["after"]),
         (f"{c['unit']}/s", c["throughput_before"], c["throughput_after"]),
         ("peak memory (MB)", _mb(c["memory_before"]), _mb(c["memory_after"])),
     ]
@@ -104,6 +110,9 @@ def comparison_figure(comparison, title: str = "Before / after"):
                 x=["original", "symbolic"],
                 y=[before, after],
                 marker_color=["#888888", "#1f77b4"],
+                text=[_label(before), _label(after)],
+                textposition="outside",
+                cliponaxis=False,
                 showlegend=False,
             ),
             row=1,
@@ -111,6 +120,16 @@ def comparison_figure(comparison, title: str = "Before / after"):
         )
     fig.update_layout(title=title, template="plotly_white")
     return fig
+
+
+def metric_title(comparison: Mapping) -> str:
+    """``"mse vs targets"`` / ``"mse vs the original network's output"``."""
+    reference = comparison.get("reference")
+    return f"{comparison['metric']} vs {reference}" if reference else str(comparison["metric"])
+
+
+def _label(value: float) -> str:
+    return f"{value:.4g}"
 
 
 def _mb(value):

@@ -132,15 +132,33 @@ def _kv_table(items: Mapping[str, Any]) -> str:
 
 
 def _session_section(session) -> str:
-    n_params = sum(int(p.numel()) for p in session.model.parameters())
     items = {
         "model": type(session.model).__name__,
-        "parameters": f"{n_params:,}",
+        "parameters": _parameters(session),
         "modules in the session": ", ".join(session.jobs) or "none",
         "rows kept per recording (max_samples)": getattr(session, "max_samples", "–"),
         "session defaults for the Distiller": dict(session.distiller_params) or "none",
     }
     return "<h2>Session</h2>" + _kv_table(items)
+
+
+def _n_params(module) -> int:
+    return sum(int(p.numel()) for p in module.parameters())
+
+
+def _parameters(session) -> str:
+    """The original network's parameter count, and the live one when modules are replaced
+    (counting only the live model would report the surrogates' few constants)."""
+    now = _n_params(session.model)
+    swaps = [j.replacement for j in session.jobs.values() if j.status == "replaced"]
+    if not swaps:
+        return f"{now:,}"
+    originals = [m for r in swaps for m in r.originals.values()]
+    if any(m is None for m in originals):
+        return f"{now:,} with the picked expressions swapped in (originals freed)"
+    surrogates = sum(_n_params(r.model.get_submodule(p)) for r in swaps for p in r.paths)
+    original = now - surrogates + sum(_n_params(m) for m in originals)
+    return f"{original:,} in the original network; {now:,} with the picked expressions swapped in"
 
 
 def _module_section(job, session, figures: _Figures) -> str:
@@ -269,7 +287,7 @@ def _comparisons_section(comparisons, figures: _Figures) -> str:
 def _comparison_table(comp: Mapping[str, Any]) -> str:
     unit = comp.get("unit", "rows")
     lines = [
-        (str(comp.get("metric", "metric")), "before", "after", "metric_ratio"),
+        (plots.metric_title({"metric": "metric", **comp}), "before", "after", "metric_ratio"),
         (f"throughput ({unit}/s)", "throughput_before", "throughput_after", "speedup"),
         ("peak memory (bytes)", "memory_before", "memory_after", "memory_ratio"),
         ("parameter bytes", "parameter_bytes_before", "parameter_bytes_after", None),

@@ -20,6 +20,7 @@ from torch import nn
 
 from . import _dims, io
 from ._batches import run
+from ._misfit import call_checked
 from .distill import Distiller, SearchHandle
 from .hooks import eval_mode
 from .layer_job import LayerJob, fit_and_file, project
@@ -71,6 +72,8 @@ class Session:
         data = self.data if data is None else data
         if data is None:
             raise ValueError("no data to record on: pass data= to Session or to record()")
+        for path in paths:
+            self._check_not_replaced_elsewhere(path)
         kwargs = {"max_samples": self.max_samples, **record_kwargs}
         with record(self.model, paths, **kwargs) as rec, eval_mode(self.model):
             run_model(self.model, data)
@@ -116,6 +119,7 @@ class Session:
         projections) and the settings are unchanged, and searches only the missing dims (and
         those a stop cut short); ``resume=False`` searches every dim afresh.
         """
+        self._check_not_replaced_elsewhere(path)
         job = self.jobs.get(path)
         if job is not None and job.recording is None:
             job = self.ensure_recording(path)  # a loaded job keeps its fronts (to resume)
@@ -199,7 +203,10 @@ class Session:
         try:
             with torch.no_grad(), eval_mode(self.model):
                 return torch.cat(
-                    [self.model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+                    [
+                        call_checked(self.model, lambda i=i: self.model(X[i : i + batch_size]))
+                        for i in range(0, len(X), batch_size)
+                    ]
                 )
         finally:
             for p in replaced_now:
@@ -269,6 +276,28 @@ class Session:
         finally:
             for p in replaced_now:
                 self.replace(p, surrogate=live[p])
+
+    def replaced_elsewhere(self, path: str) -> bool:
+        """Whether ``path`` (or a module above it) is now a ``SymbolicSurrogate`` that another
+        Session/Lab put there: recording it would record that surrogate, not the network."""
+        parts = path.split(".") if path else []
+        for depth in range(len(parts) + 1):
+            prefix = ".".join(parts[:depth])
+            try:
+                module = self.model.get_submodule(prefix)
+            except AttributeError:
+                return False  # no such module: record/distill say so themselves
+            job = self.jobs.get(prefix)
+            if isinstance(module, SymbolicSurrogate) and (job is None or job.status != "replaced"):
+                return True
+        return False
+
+    def _check_not_replaced_elsewhere(self, path: str) -> None:
+        if self.replaced_elsewhere(path):
+            raise ValueError(
+                f"module {path!r} is replaced by a symbolic surrogate from another Session/Lab: "
+                "restore it there first"
+            )
 
     def _get(self, path: str) -> LayerJob:
         if path not in self.jobs:

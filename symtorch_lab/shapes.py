@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from symtorch_lab._misfit import DataMismatchError
 from symtorch_lab.hooks import HookSet, eval_mode
 from symtorch_lab.session import run_model
 
@@ -52,7 +53,11 @@ def first_batch(data: Any) -> Any:
 
 
 def probe_shapes(model: nn.Module, data: Any) -> dict[str, tuple[Shape, Shape]]:
-    """``{path: (input shape, output shape)}`` of every module reached by one small pass."""
+    """``{path: (input shape, output shape)}`` of every module reached by one small pass.
+
+    Raises ``DataMismatchError`` (a ``ValueError`` naming the module and the input shape)
+    when the data does not fit the model; other failures only cost the shapes.
+    """
     shapes: dict[str, tuple[Shape, Shape]] = {}
 
     def hook_for(path: str):
@@ -70,6 +75,8 @@ def probe_shapes(model: nn.Module, data: Any) -> dict[str, tuple[Shape, Shape]]:
         try:
             with eval_mode(model):
                 run_model(model, first_batch(data))
+        except DataMismatchError:
+            raise
         except Exception:  # noqa: BLE001 - shapes are a nicety; the Lab works without them
             log.warning("symtorch_lab Lab: could not run the model to find shapes", exc_info=True)
     return shapes

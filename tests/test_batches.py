@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from symtorch_lab._batches import check_arrays, first_inputs, run, runs_model
-from symtorch_lab.metrics import evaluate
+from symtorch_lab.metrics import evaluate, outputs
 from symtorch_lab.session import Session
 
 X = torch.arange(12.0).reshape(6, 2)
@@ -122,3 +122,18 @@ def test_check_arrays_converts_and_defaults():
 def test_check_arrays_names_the_fault(args, kw, message):
     with pytest.raises(ValueError, match=message):
         check_arrays(*args, where="here", **kw)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [torch.rand(100, 3), [torch.rand(10, 3)], lambda m: m(torch.rand(10, 3))],
+    ids=["tensor", "batches", "f(model)"],
+)
+def test_data_that_does_not_fit_names_the_module_in_record_and_metrics(data):
+    model = nn.Sequential(nn.Linear(5, 4), nn.Tanh())
+    fit = r"data does not fit the model: module '0' \(Linear, in_features=5\) got input of shape"
+    with pytest.raises(ValueError, match=fit):
+        Session(model, data).record("1")
+    if not callable(data):
+        with pytest.raises(ValueError, match=fit):
+            outputs(model, data)

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import symtorch_lab as stl
+from symtorch_lab import io
 from symtorch_lab.session import load_session
 
 PWNED = "/tmp/symtorch_lab_pwned"
@@ -142,3 +143,51 @@ def test_undecodable_or_deeply_nested_file_is_a_value_error(tmp_path):
     bad.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match="not a JSON session"):
         load_session(bad, nn.Linear(2, 1))
+
+
+def _candidates(d):
+    return d["layers"][0]["fronts"]["0"]["candidates"]
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda d: d["layers"][0]["meta"].update(n_rows=10**15), "meta.n_rows"),
+        (lambda d: d["layers"][0]["meta"].update(n_seen=-1), "meta.n_seen"),
+        (lambda d: _candidates(d)[0].update(loss=float("nan")), r"candidates\[0\].loss"),
+        (lambda d: _candidates(d)[0].update(loss="nan"), r"candidates\[0\].loss"),
+        (
+            lambda d: _candidates(d)[0]["expression"].update(
+                variables=[f"v{i}" for i in range(100_000)]
+            ),
+            r"candidates\[0\].expression.variables: 100000 variables, but the module's "
+            "search input has 2",
+        ),
+        (lambda d: d.update(comparisons=[{"before": float("inf")}]), r"comparisons\[0\].before"),
+    ],
+    ids=["n_rows", "n_seen", "nan-loss", "nan-string-loss", "variables", "inf-comparison"],
+)
+def test_hostile_values_are_refused_naming_the_field(saved, tmp_path, mutate, field):
+    _, data = saved
+    mutate(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))  # allow_nan: NaN/Infinity as json.dumps writes them
+    with pytest.raises(ValueError, match=field):
+        load_session(path, nn.Sequential(nn.Linear(2, 1)))
+
+
+def test_too_many_candidates_are_refused_before_they_are_built(saved, tmp_path):
+    _, data = saved
+    first = _candidates(data)[0]
+    data["layers"][0]["fronts"]["0"]["candidates"] = [first] * (io.MAX_CANDIDATES + 1)
+    with pytest.raises(ValueError, match=rf"fronts\[0\].candidates: {io.MAX_CANDIDATES + 1} "):
+        load_session(write(tmp_path, data), nn.Sequential(nn.Linear(2, 1)))
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(saved, tmp_path):
+    path, data = saved
+    big = tmp_path / "big.json"
+    with big.open("w") as fh:  # valid JSON: the saved session padded with whitespace
+        fh.write(json.dumps(data) + " " * io.MAX_FILE_BYTES)
+    with pytest.raises(ValueError, match="MAX_FILE_BYTES"):
+        load_session(big, nn.Sequential(nn.Linear(2, 1)))

@@ -52,7 +52,7 @@ def test_comparison_figure_from_a_real_comparison_and_its_dict():
     for source in (result, result.to_dict()):
         fig = comparison_figure(source)
         titles = [a.text for a in fig.layout.annotations]
-        assert titles == ["mse", "items/s", "peak memory (MB)"]
+        assert titles == ["mse vs targets", "items/s", "peak memory (MB)"]
         metric, _, memory = fig.data
         assert list(metric.y) == [result.before, result.after]
         assert memory.y[0] == pytest.approx(result.memory_before / 2**20)
@@ -71,3 +71,22 @@ def test_comparison_figure_drops_panels_without_numbers():
     }
     fig = comparison_figure(record)
     assert [a.text for a in fig.layout.annotations] == ["mse"] and len(fig.data) == 1
+
+
+def test_loss_axis_labels_one_tick_per_decade_as_powers():
+    fig = front_figure({0: ParetoFront([cand("x0", 2.0), cand("x0 * x1", 1e-6)])})
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1
+    assert fig.layout.yaxis.exponentformat == "power"
+
+
+def test_comparison_bars_carry_their_values_and_the_metric_its_reference():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
+    X = torch.randn(32, 3)
+    c = compare(model, {"1": nn.Identity()}, (X, model(X).detach()), repeats=1, warmup=0)
+    c = {**c.to_dict(), "reference": "the original network's output"}
+    fig = comparison_figure(c)
+    assert fig.layout.annotations[0].text == "mse vs the original network's output"
+    metric = fig.data[0]
+    assert c["before"] == 0  # the zero bar has no height: its label is what shows it
+    assert list(metric.text) == ["0", f"{c['after']:.4g}"] and metric.textposition == "outside"

@@ -140,3 +140,21 @@ def test_a_dim_that_was_not_searched_says_so(tmp_path):
     assert job.fronts[1].skipped
     page = s.report(tmp_path / "r.html").read_text("utf-8")
     assert f"Not searched: {html.escape(job.fronts[1].skipped)}" in page
+
+
+def test_the_session_table_counts_the_original_network_when_modules_are_replaced(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    s = stl.Session(model, torch.rand(200, 2), **QUICK)
+    s.distill("2")
+    s.replace("2")
+    page = s.report(tmp_path / "r.html").read_text("utf-8")
+    original = sum(
+        p.numel() for p in nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 1)).parameters()
+    )
+    now = sum(p.numel() for p in model.parameters())
+    assert now < original
+    assert f"{original:,} in the original network; {now:,} with the picked" in page
+
+
+def test_the_comparison_says_what_the_metric_is_measured_against(page):
+    assert "mse vs targets" in page

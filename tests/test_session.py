@@ -417,3 +417,17 @@ def test_distill_after_loading_resumes_the_saved_dims(tmp_path):
     other = stl.Session.load(tmp_path / "half.json", model, X * 2, **{**QUICK, "niterations": 2})
     job = other.distill("0", k_out=3)  # other rows: a fresh search
     assert sorted(job.distiller.fronts_) == [0, 1, 2]
+
+
+def test_a_module_replaced_by_another_session_is_not_recorded_or_distilled(session, model, X):
+    other = stl.Session(model, X, **QUICK)
+    assert not other.replaced_elsewhere("0")
+    session.replace("0")
+    assert other.replaced_elsewhere("0") and not session.replaced_elsewhere("0")
+    for action in (lambda: other.record("0"), lambda: other.distill("0")):
+        with pytest.raises(ValueError, match="module '0' is replaced by a symbolic surrogate "
+                           "from another Session/Lab: restore it there first"):  # fmt: skip
+            action()
+    session.restore("0")
+    assert not other.replaced_elsewhere("0")
+    other.record("0")

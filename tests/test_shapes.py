@@ -1,9 +1,11 @@
 """shapes.probe_shapes: every module's input/output shape from one small forward pass."""
 
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+import symtorch_lab as stl
 from symtorch_lab.shapes import probe_shapes
 
 
@@ -21,3 +23,17 @@ def test_shapes_of_a_dataloader_model_with_tuple_outputs():
     shapes = probe_shapes(Attn(), data)
     assert shapes["attn"] == ([5, 8], [5, 8]) and shapes["out"] == ([5, 8], [5, 3])
     assert probe_shapes(Attn(), None) == {}
+
+
+def test_data_with_the_wrong_number_of_features_names_the_module():
+    model = nn.Sequential(nn.Linear(5, 32), nn.Tanh(), nn.Linear(32, 1))
+    with pytest.raises(ValueError, match=r"module '0' \(Linear, in_features=5\) got input of "
+                       r"shape \(8, 3\)"):  # fmt: skip
+        probe_shapes(model, torch.rand(100, 3))
+
+
+def test_the_lab_refuses_data_that_does_not_fit_instead_of_logging_a_traceback(caplog):
+    model = nn.Sequential(nn.Linear(5, 32), nn.Tanh(), nn.Linear(32, 1))
+    with pytest.raises(ValueError, match=r"data does not fit the model: module '0' \(Linear"):
+        stl.Lab(model, torch.rand(100, 3))
+    assert not caplog.records
