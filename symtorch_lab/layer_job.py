@@ -39,6 +39,7 @@ class LayerJob:
         self.live: dict[int, ParetoFront] = {}
         self.progress: dict[str, Any] = {}
         self.replacement: Replacement | None = None
+        self.installed: SymbolicSurrogate | None = None  # the surrogate this job put in place
         self.skipped: dict[int, str] = {}  # dims not searched, with the reason
         self.partial: set[int] = set()  # dims whose front is from a stopped search
         self.search_key: str | None = None  # what the fronts were searched on (for resume)

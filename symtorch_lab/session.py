@@ -230,6 +230,7 @@ class Session:
             job.replacement.restore()
         surrogate = job.surrogate() if surrogate is None else surrogate
         job.replacement = replace(self.model, {path: surrogate}, free_original=free_original)
+        job.installed = surrogate  # what replaced_elsewhere() recognises as this session's
         return surrogate
 
     def restore(self, path: str) -> None:
@@ -279,7 +280,8 @@ class Session:
 
     def replaced_elsewhere(self, path: str) -> bool:
         """Whether ``path`` (or a module above it) is now a ``SymbolicSurrogate`` that another
-        Session/Lab put there: recording it would record that surrogate, not the network."""
+        Session/Lab put there (also over this session's own replacement): recording it would
+        record that surrogate, not the network, and the Lab must not offer Replace/Distill."""
         parts = path.split(".") if path else []
         for depth in range(len(parts) + 1):
             prefix = ".".join(parts[:depth])
@@ -288,7 +290,8 @@ class Session:
             except AttributeError:
                 return False  # no such module: record/distill say so themselves
             job = self.jobs.get(prefix)
-            if isinstance(module, SymbolicSurrogate) and (job is None or job.status != "replaced"):
+            own = job is not None and job.status == "replaced" and module is job.installed
+            if isinstance(module, SymbolicSurrogate) and not own:
                 return True
         return False
 

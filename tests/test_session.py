@@ -431,3 +431,14 @@ def test_a_module_replaced_by_another_session_is_not_recorded_or_distilled(sessi
     session.restore("0")
     assert not other.replaced_elsewhere("0")
     other.record("0")
+
+
+def test_a_replacement_overwritten_by_another_session_is_replaced_elsewhere(session, model, X):
+    # session A replaced "0", then session B replaced it again: A's job still holds an active
+    # replacement, but the surrogate standing there is B's
+    other = stl.Session(model, X, **QUICK)
+    other.distill("0")
+    session.replace("0")
+    other.replace("0")
+    assert session.jobs["0"].status == "replaced"
+    assert session.replaced_elsewhere("0") and not other.replaced_elsewhere("0")

@@ -22,7 +22,6 @@ from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
 from symtorch_lab.surrogate import SymbolicSurrogate
-from symtorch_lab.ui import owners
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import views as V
@@ -60,7 +59,6 @@ class Lab:
             session = Session(model, data, **distiller_params)
         self.session = session
         self.model = model
-        owners.claim_replaced(session)  # a loaded session's replacements are this Lab's
         self.panel = panels.current() if panel is None else panel
         self._selected: str | None = None
         self._latex = V.LatexCache()
@@ -111,7 +109,7 @@ class Lab:
         """
         path = self._path(path)
         self.select(path)
-        owners.refuse_if_elsewhere(self.session, path)
+        self._refuse_if_replaced_elsewhere(path)
         if self.session.data is None:
             raise ValueError(
                 f"module {path!r}: this Lab has no data to record on (loaded without data?): "
@@ -165,9 +163,8 @@ class Lab:
     def replace(self, path: str | None = None) -> None:
         """Swap the module for the picked expression of every output dim."""
         path = self._path(path)
-        owners.refuse_if_elsewhere(self.session, path)
+        self._refuse_if_replaced_elsewhere(path)
         self.session.replace(path)
-        owners.claim(self.session, path)
         self.widget.error = ""
         self._publish()
         _publish_others(self)
@@ -175,7 +172,7 @@ class Lab:
     def restore(self, path: str | None = None) -> None:
         """Put the original module back (not another Lab's surrogate: restore it there)."""
         path = self._path(path)
-        owners.refuse_if_elsewhere(self.session, path)
+        self._refuse_if_replaced_elsewhere(path)
         self.session.restore(path)
         self.widget.error = ""
         self._publish()
@@ -237,9 +234,7 @@ class Lab:
         Lab/Session replaced (its surrogate stands there, not this session's)."""
         out = {p: j.status for p, j in self.session.jobs.items()}
         for path, module in self.model.named_modules():
-            if isinstance(module, SymbolicSurrogate) and owners.replaced_elsewhere(
-                self.session, path
-            ):
+            if isinstance(module, SymbolicSurrogate) and self.session.replaced_elsewhere(path):
                 out[path] = "replaced_elsewhere"
         return out  # type: ignore[return-value]
 
@@ -296,9 +291,15 @@ class Lab:
             if other is not None:
                 self.panel.publish_status(self.model, V.search_status(w.model, other))
 
+    def _refuse_if_replaced_elsewhere(self, path: str) -> None:
+        if self.session.replaced_elsewhere(path):
+            raise RuntimeError(
+                f"module {path!r} is replaced by another Lab/Session: restore it there first"
+            )
+
     def _module_status(self, job: LayerJob | None) -> P.ModuleStatus:
         path = self._selected
-        if path is not None and owners.replaced_elsewhere(self.session, path):
+        if path is not None and self.session.replaced_elsewhere(path):
             return "replaced_elsewhere"
         return job.status if job else "not_distilled"  # type: ignore[return-value]
 
