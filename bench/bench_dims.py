@@ -17,9 +17,7 @@ Run: ``python bench/bench_dims.py`` (about 1-2 min on a 2-core CPU); ``--help`` 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+import _results  # noqa: E402  (bench/_results.py, beside this script)
+
 from symtorch_lab.distill import Distiller  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_dims.json"
@@ -89,8 +89,7 @@ def main(argv=None) -> dict:
     serial, concurrent = summary.values()
     report = {
         "settings": vars(args) | {"out": str(args.out)},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "machine": _results.machine(),
         "runs": runs,
         "summary": summary,
         "wall_speedup_median": serial["wall_s_median"] / concurrent["wall_s_median"],
@@ -105,11 +104,9 @@ def main(argv=None) -> dict:
     print(
         f"wall speed-up {report['wall_speedup_median']:.2f}x, CPU ratio "
         f"{report['cpu_ratio_median']:.2f} on {os.cpu_count()} cores "
-        f"(1-min load average {report['load_avg_1min']})"
+        f"(1-min load average {report['machine']['load_avg_1min']})"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    _results.save(report, args.out)
     return report
 
 

@@ -31,9 +31,7 @@ Results: printed side by side and written to ``bench/results/fanout.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -42,6 +40,8 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+import _results  # noqa: E402  (bench/_results.py, beside this script)
+
 from symtorch_lab.distill import Distiller  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "fanout.json"
@@ -146,14 +146,11 @@ def main(argv=None) -> dict:
     print(f"Dask LocalCluster start-up (not in the dask row): {cluster_start_s:.2f}s")
     report = {
         "settings": vars(args) | {"out": str(args.out)},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "load_avg_1min": os.getloadavg()[0],
+        "machine": _results.machine(),
         "dask_cluster_start_s": cluster_start_s,
         "runs": {name: {k: v for k, v in r.items() if k != "fronts"} for name, r in runs.items()},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    _results.save(report, args.out)
     return report
 
 
