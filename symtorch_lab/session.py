@@ -18,9 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _dims, io
+from . import _dims, io, metrics
 from ._batches import run
-from ._misfit import call_checked
 from .distill import Distiller, SearchHandle
 from .hooks import eval_mode
 from .layer_job import LayerJob, fit_and_file, project
@@ -200,14 +199,8 @@ class Session:
         live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
         for p in replaced_now:
             self.restore(p)
-        try:
-            with torch.no_grad(), eval_mode(self.model):
-                return torch.cat(
-                    [
-                        call_checked(self.model, lambda i=i: self.model(X[i : i + batch_size]))
-                        for i in range(0, len(X), batch_size)
-                    ]
-                )
+        try:  # the data contract's walker: eval, no_grad, misfits named by module
+            return torch.cat(metrics.outputs(self.model, X, batch_size=batch_size))
         finally:
             for p in replaced_now:
                 self.replace(p, surrogate=live[p])
