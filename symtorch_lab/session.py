@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -173,37 +174,38 @@ class Session:
             )
         job.stop()
 
+    @contextmanager
+    def originals(self, paths=None):
+        """The original modules at ``paths`` (default: every replaced one) for the duration;
+        the live surrogates (fine-tuned constants and all) go back afterwards, even on errors.
+        Yields ``{path: live surrogate}`` of the modules it put back."""
+        paths = list(self.jobs) if paths is None else paths
+        live = {p: self.model.get_submodule(p) for p in paths if self.jobs[p].status == "replaced"}
+        for p in live:
+            self.restore(p)
+        try:
+            yield live
+        finally:
+            for p, surrogate in live.items():
+                self.replace(p, surrogate=surrogate)
+
     def ensure_recording(self, path: str) -> LayerJob:
         """Record the original module again when its job has no rows (a loaded session), on
         the session's data; the job (with its fronts) is kept. A no-op without data."""
         job = self._get(path)
         if job.recording is not None or self.data is None:
             return job
-        was_replaced = job.status == "replaced"
-        live = self.model.get_submodule(path) if was_replaced else None  # maybe fine-tuned
-        if was_replaced:
-            self.restore(path)
-        try:
+        with self.originals([path]):
             with record(self.model, [path], max_samples=self.max_samples) as rec:
                 with eval_mode(self.model):
                     run_model(self.model, self.data)
             job.recording = rec[path]
-        finally:
-            if was_replaced:
-                self.replace(path, surrogate=live)
         return job
 
     def original_outputs(self, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
         """The original network's outputs on ``X`` (replaced modules put back meanwhile)."""
-        replaced_now = [p for p, j in self.jobs.items() if j.status == "replaced"]
-        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
-        for p in replaced_now:
-            self.restore(p)
-        try:  # the data contract's walker: eval, no_grad, misfits named by module
+        with self.originals():  # the data contract's walker: eval, no_grad, misfits named
             return torch.cat(metrics.outputs(self.model, X, batch_size=batch_size))
-        finally:
-            for p in replaced_now:
-                self.replace(p, surrogate=live[p])
 
     def comparable_paths(self) -> list[str]:
         """What ``compare`` measures by default: the replaced modules, else every module
@@ -249,11 +251,7 @@ class Session:
         paths = self.comparable_paths() if paths is None else paths
         if not paths:
             raise RuntimeError("nothing to compare: distill a module first (every output dim)")
-        replaced_now = [p for p in paths if self.jobs[p].status == "replaced"]
-        live = {p: self.model.get_submodule(p) for p in replaced_now}  # maybe fine-tuned
-        for p in replaced_now:
-            self.restore(p)
-        try:
+        with self.originals(paths) as live:
             mapping = {p: live[p] if p in live else self.jobs[p].surrogate() for p in paths}
             result = benchmark.compare(
                 self.model,
@@ -267,9 +265,6 @@ class Session:
                 result = dataclasses.replace(result, reference=benchmark.ORIGINAL_OUTPUTS)
             self.comparisons.append({"paths": list(paths), **result.to_dict()})
             return result
-        finally:
-            for p in replaced_now:
-                self.replace(p, surrogate=live[p])
 
     def replaced_elsewhere(self, path: str) -> bool:
         """Whether ``path`` (or a module above it) is now a ``SymbolicSurrogate`` that another
