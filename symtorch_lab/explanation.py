@@ -113,6 +113,14 @@ class Explanation:
         effects[list(self.features)] = point.grad.numpy()[0]
         return effects
 
+    def fresh_sample(self, n: int = 1000, seed: int | None = None):
+        """(points, weights): a new sample of this explanation's neighbourhood, for measuring
+        any local surrogate (SLIME's or LIME's) with :func:`~.neighbourhood.local_fidelity`."""
+        from . import neighbourhood
+
+        var = self.var if self.var is not None else np.var(self.synthetic, axis=0)
+        return neighbourhood.fresh_sample(self.x0, var, self.kernel_width, n, seed)
+
     @property
     def used_features(self) -> tuple[int, ...]:
         """Feature columns the picked expression actually reads."""
@@ -231,6 +239,19 @@ def structure(expression: Expression) -> str:
         return f"{op}({','.join(args)})"
 
     return walk(expression.tree)
+
+
+def n_terms(expression: Expression) -> int:
+    """Additive terms of the expression's top-level sum (a constant offset counts as none)."""
+    tree = expression.tree
+    terms = [tree] if tree[0] not in ("add", "sub") else _flat_sum(tree)
+    return sum(1 for t in terms if t[0] != "const")
+
+
+def _flat_sum(node) -> list:
+    if node[0] in ("add", "sub"):
+        return [leaf for child in node[1:] for leaf in _flat_sum(child)]
+    return [node]
 
 
 def _flat(node, op: str) -> list:
