@@ -24,11 +24,10 @@ from typing import Any
 import numpy as np
 
 from . import _slime_views
+from ._slime_json import FORMAT, VERSION, explanation_fields
 from .expression import Expression
 from .front import ParetoFront
 
-FORMAT = "symtorch_lab.slime_explanation"
-VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
 _ARRAYS = ("x0", "neighbours", "synthetic", "weights", "var")
 
@@ -188,8 +187,6 @@ class Explanation:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str) -> Explanation:
         """Read :meth:`to_json` output, validating every field (nothing is evaluated)."""
-        from ._slime_json import explanation_fields
-
         if isinstance(data, str):
             data = json.loads(data)
         return cls(**explanation_fields(data))
