@@ -17,7 +17,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,6 @@ class Explanation:
     repeats: tuple[str, ...] = ()
     stopped: bool = False
     elapsed_s: float = 0.0
-    meta: dict[str, Any] = field(default_factory=dict)
 
     # --- the surrogate -------------------------------------------------------------------
     @property
