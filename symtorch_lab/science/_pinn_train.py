@@ -164,6 +164,12 @@ def _derivatives(net: nn.Module, X: torch.Tensor, names) -> Derivatives:
 def build_problem(domain, residual, conditions, X_data, u_data, n_collocation, gen, weights):
     """Draw the collocation and condition points once (fixed for the whole training)."""
     names = tuple(domain)
+    unknown_terms = set(weights) - {"data", "residual"}
+    if unknown_terms:
+        raise KeyError(
+            f"pinn: weights has {sorted(unknown_terms)}; only 'data' and 'residual' "
+            "(conditions carry their own weight)"
+        )
     conds = []
     for cond in conditions:
         unknown = set(cond.at) - set(names)

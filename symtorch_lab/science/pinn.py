@@ -36,6 +36,7 @@ __all__ = [
     "fit_plain",
     "fit_system",
     "law_on_front",
+    "readable",
     "recover",
     "stop_when_fitted",
 ]
@@ -87,7 +88,7 @@ class PINN:
 
     def __init__(
         self,
-        residual: Callable,
+        residual: Callable | None,
         domain: Mapping[str, tuple[float, float]],
         conditions: Sequence[Condition] = (),
         *,
@@ -131,6 +132,8 @@ class PINN:
         )
         start = time.perf_counter()
         if self.physics:
+            if self.residual is None:
+                raise ValueError("pinn: physics=True needs a residual(u, d, k) function")
             problem = build_problem(
                 self.domain, self.residual, self.conditions, X, u,
                 self.n_collocation, gen, self.weights,
@@ -203,7 +206,7 @@ def _train_data_only(net: nn.Module, X, u, epochs: int, lr: float) -> np.ndarray
 
 def fit_plain(X, u, domain, **params) -> PINN:
     """The contrast: the same network on the same points, without the equation."""
-    return PINN(lambda u, d, k: u * 0, domain, physics=False, **params).fit(X, u)
+    return PINN(None, domain, physics=False, **params).fit(X, u)
 
 
 def law_on_front(
@@ -251,6 +254,20 @@ def _snap_to(expr: sympy.Expr, exact: Sequence[sympy.Expr], rtol: float, atol: f
     return expr.xreplace(repl)
 
 
+def readable(expression: Expression, atol: float = 0.01) -> str:
+    """The member as a physicist writes it: constants below ``atol`` (the network's error)
+    dropped, a factor within 0.1 % of ±1 dropped, the others kept (4 significant digits),
+    so ``0.9999*exp(-1.973*t)*sin(pi*x) - 4e-06`` reads ``exp(-1.973*t)*sin(pi*x)``."""
+    expr = expression.sympy()
+    repl = {}
+    for f in expr.atoms(sympy.Float):
+        if abs(float(f)) < atol:
+            repl[f] = sympy.Integer(0)
+        elif abs(abs(float(f)) - 1) < 1e-3:
+            repl[f] = sympy.sign(f)
+    return str(Expression.from_sympy(expr.xreplace(repl), expression.variable_names))
+
+
 def stop_when_fitted(rel: float = 1e-5) -> Callable:
     """A Distiller callback that ends the search once a member's loss is below ``rel`` times
     the constant member's (the variance of ``u``): the closed form has been found and more
@@ -285,7 +302,8 @@ def recover(
     ``System``), distil ``u`` and check the law is on the front.
 
     Returns the README row: ``system``, ``expected`` (the law), ``recovered`` (the simplest
-    front member that is the law, else the front's pick), ``constants`` (learned),
+    front member that is the law, else the front's pick, as :func:`readable` writes it),
+    ``constants`` (learned),
     ``wall_s`` and ``law_on_front``. ``small`` trains and searches less (CI settings).
     """
     spec = systems.get(system) if isinstance(system, str) else system
@@ -296,7 +314,7 @@ def recover(
     return {
         "system": spec.name,
         "expected": spec.law,
-        "recovered": str((found or front.selected).expression),
+        "recovered": readable((found or front.selected).expression),
         "constants": {n: round(v, 4) for n, v in pinn.constants_.items()},
         "wall_s": round(time.perf_counter() - start, 1),
         "law_on_front": found is not None,

@@ -66,6 +66,9 @@ def test_bad_data_and_conditions_are_named():
     bad = P.PINN(spec.residual, spec.domain, [P.Condition({"y": 0.0})], epochs=1)
     with pytest.raises(KeyError, match="'y'"):
         bad.fit(np.zeros((5, 2)), np.zeros(5))
+    typo = P.PINN(spec.residual, spec.domain, weights={"residuals": 1.0}, epochs=1)
+    with pytest.raises(KeyError, match="residuals"):
+        typo.fit(np.zeros((5, 2)), np.zeros(5))
 
 
 def candidate(expression):
@@ -87,6 +90,17 @@ def test_law_on_front_reads_the_constants(text, found):
     member = candidate(stl.Expression.from_infix(text, spec.names))
     hit = P.law_on_front([member], spec.law, spec.names, spec.targets)
     assert (hit is not None) == found
+
+
+def test_readable_drops_only_what_the_network_got_wrong():
+    def same(text, other):
+        a, b = (stl.Expression.from_infix(t, ("x", "t")).sympy() for t in (text, other))
+        return a == b
+
+    member = stl.Expression.from_infix("0.9999*exp(-1.973*t)*sin(pi*x) - 4e-06", ("x", "t"))
+    assert same(P.readable(member), "exp(-1.973*t)*sin(pi*x)")
+    kept = stl.Expression.from_infix("0.95*exp(-1.973*t) + 0.2", ("x", "t"))
+    assert same(P.readable(kept), "0.95*exp(-1.973*t) + 0.2")
 
 
 # --- the heat PINN (SymTorch's recipe, fewer epochs) --------------------------------------------
