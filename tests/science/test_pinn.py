@@ -76,17 +76,20 @@ def candidate(expression):
 
 
 @pytest.mark.parametrize(
-    ("text", "found"),
+    ("system", "text", "found"),
     [
-        ("sin(3.1444418*x)*exp(-1.980765*t)", True),  # SymTorch's member
-        ("0.9992*exp(-1.967*t)*sin(3.143*x) - 0.0021", True),  # amplitude and offset: net error
-        ("sin(3*x)*exp(-1.974*t)", False),  # c1 4.5 % off π
-        ("sin(3.1416*x)*exp(-1.5*t)", False),  # another α
-        ("sin(3.1416*x)*(1 - 1.974*t)", False),  # another form
+        ("heat", "sin(3.1444418*x)*exp(-1.980765*t)", True),  # SymTorch's member
+        ("heat", "0.9992*exp(-1.967*t)*sin(3.143*x) - 0.0021", True),  # amplitude, offset
+        ("heat", "sin(3*x)*exp(-1.974*t)", False),  # c1 4.5 % off π
+        ("heat", "sin(3.1416*x)*exp(-1.5*t)", False),  # another α
+        ("heat", "sin(3.1416*x)*(1 - 1.974*t)", False),  # another form
+        ("wave", "cos(3.139*t)*cos(3.141*x - 1.571) - 0.0002", True),  # sin as a shifted cos
+        ("wave", "cos(3.139*t)*cos(3.141*x)", False),  # a node at x = 0.5, not a sine
+        ("logistic", "1/(1 + exp(2.2 - 1.49*t))", True),  # 9·e^(−rt) as e^(log 9 − rt)
     ],
 )
-def test_law_on_front_reads_the_constants(text, found):
-    spec = P.systems.get("heat")
+def test_law_on_front_reads_the_constants(system, text, found):
+    spec = P.systems.get(system)
     member = candidate(stl.Expression.from_infix(text, spec.names))
     hit = P.law_on_front([member], spec.law, spec.names, spec.targets)
     assert (hit is not None) == found
