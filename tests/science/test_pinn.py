@@ -18,7 +18,7 @@ import torch
 import symtorch_lab as stl
 from symtorch_lab.science import pinn as P
 
-SEARCH = {"niterations": 60, "population_size": 300, "timeout_in_seconds": 30.0}
+SEARCH = {"niterations": 60, "population_size": 300, "timeout_in_seconds": None}
 
 
 @pytest.fixture(autouse=True)
