@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _dims, _params, fanout
+from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .background import START_LOCK, SearchHandle
@@ -123,6 +124,8 @@ class Distiller:
         callbacks: Iterable[Callback] = (),
         validation_fraction: float = 0.0,
         refit: bool = True,
+        decompose: bool = False,
+        decompose_tol: float = 0.05,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -142,25 +145,36 @@ class Distiller:
         self.callbacks = tuple(callbacks)
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.decompose, self.decompose_tol = decompose, decompose_tol
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
 
     # --- public ----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None):
         """Run one search per output dimension; returns ``self``.
 
         ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
         current generation; dimensions finished so far and the partial front are kept.
+        ``network`` (a torch callable from X rows to y, the network being distilled) is
+        what ``decompose=True`` tests for separability (:mod:`symtorch_lab.decompose`).
         """
         self._stop_event.clear()
         return self._fit(
-            X, y, sample_weight, variable_names=variable_names, output_dims=output_dims
+            X,
+            y,
+            sample_weight,
+            variable_names=variable_names,
+            output_dims=output_dims,
+            network=network,
         )
 
-    def _fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def _fit(
+        self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None
+    ):
         """:meth:`fit` without clearing a pending ``stop()`` (background runs use it)."""
         spec = self._spec()  # operators are checked before anything else runs
+        self._network = _decompose.check_network(self, network)
         X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
         dims = _params.check_dims(output_dims, Y.shape[1])
         self.fronts_: dict[int, ParetoFront] = {}
@@ -262,6 +276,9 @@ class Distiller:
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
         front = self._build_front(raw, Xs, ys, ws, scale)
+        if self.decompose:
+            f = _decompose.network_column(self._network, dim)
+            front = _decompose.extend_front(self, front, f, Xs, ys, ws)
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = front
