@@ -251,3 +251,34 @@ def test_pysr_regressor_style_per_dim_access(distilled):
     assert list(frame.columns[:4]) == ["complexity", "loss", "score", "equation"]
     assert reg.get_best()["equation"] == str(distilled.fronts_[0].selected.expression)
     assert str(reg.sympy()) == str(distilled.fronts_[0].selected.expression.sympy())
+
+
+def test_hostile_state_is_refused_before_it_allocates(distilled):
+    good = distilled.state_dict()
+    for bad, why in [
+        ({"output_dims": 10**12}, "output_dims must be an int"),
+        ({"fronts": {"0": {"candidates": [{}] * 20_000}}}, "at most 10000"),
+        ({"fronts": {"7": distilled.fronts_[0].to_json()}}, "not a dim below 2"),
+        ({"shapes": [[10**9] * 9, [2]]}, "shapes must be"),
+        ({"pruning": {"initial_dim": 10**9, "target_dim": 1, "total_steps": 1,
+                      "end_step_frac": 0.5, "decay_rate": "exp"}}, "initial_dim"),  # fmt: skip
+        ({"chosen": {"0": 999}}, "complexity 999 is not on a saved front"),
+        ({"format": "pickle"}, "not a symtorch_lab.SymbolicModel state"),
+    ]:
+        state = {**good, "_extra_state": {**good["_extra_state"], **bad}}
+        fresh = stl.SymbolicModel(Law(), block_name="law")
+        with pytest.raises(ValueError, match=why):
+            fresh.load_state_dict(state)
+
+
+def test_state_with_transforms_asks_for_them_again(X):
+    transforms = [lambda x: x[:, 0] * x[:, 1], lambda x: x[:, 2] - x[:, 0]]
+    sm = stl.SymbolicModel(Law(), block_name="law")
+    sm.distill(X, variable_transforms=transforms, sr_params=SR)
+    sm.switch_to_symbolic()
+    fresh = stl.SymbolicModel(Law(), block_name="law")
+    with pytest.raises(ValueError, match="2 variable_transforms.*never saved"):
+        fresh.load_state_dict(sm.state_dict())
+    fresh.variable_transforms = transforms
+    fresh.load_state_dict(sm.state_dict())
+    torch.testing.assert_close(fresh(X), sm(X))
