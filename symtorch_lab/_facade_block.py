@@ -15,7 +15,7 @@ DEFAULT_SR_PARAMS = {
     "unary_operators": ["sin", "exp"],
     "niterations": 400,
 }
-_IGNORED = ("extra_sympy_mappings", "complexity_of_operators", "output_directory", "run_id")
+_IGNORED = ("extra_sympy_mappings", "output_directory", "run_id")
 
 
 def distill_params(sr_params: dict | None) -> dict:
