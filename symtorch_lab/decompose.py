@@ -76,7 +76,7 @@ def extend_front(distiller, front: ParetoFront, f: Callable, X, y, w) -> ParetoF
 
 
 def _rebuilt(front: ParetoFront, cands, rule) -> ParetoFront:
-    out = ParetoFront(cands, model_selection=rule)
+    out = ParetoFront(cands, model_selection=rule, noise_floor=front.noise_floor)
     out.skipped = front.skipped
     return out
 

@@ -126,6 +126,7 @@ class Distiller:
         refit: bool = True,
         decompose: bool = False,
         decompose_tol: float = 0.05,
+        noise_floor: float | None = None,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -146,6 +147,7 @@ class Distiller:
         self.validation_fraction = validation_fraction
         self.refit = refit
         self.decompose, self.decompose_tol = decompose, decompose_tol
+        self.noise_floor = noise_floor
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
@@ -293,7 +295,9 @@ class Distiller:
             expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
-        return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
+        return ParetoFront(
+            _within(cands, self.maxsize), self.model_selection, noise_floor=self.noise_floor
+        )
 
     def __repr__(self) -> str:
         params = _params.describe(self)
@@ -334,8 +338,9 @@ class _LiveFront:
             loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         try:
+            d = self.distiller
             return ParetoFront(
-                _within(cands, self.distiller.maxsize), self.distiller.model_selection
+                _within(cands, d.maxsize), d.model_selection, noise_floor=d.noise_floor
             )
         except ValueError:
             return None

@@ -48,7 +48,8 @@ class Decomposition:
             return f"{self.kind}: {op.join(parts)}"
         if self.kind in ("translation", "scaling"):
             i, j = self.pair
-            return f"{self.kind}: {names[i]} {'-' if self.kind == 'translation' else '/'} {names[j]}"
+            op = "-" if self.kind == "translation" else "/"
+            return f"{self.kind}: {names[i]} {op} {names[j]}"
         return "none"
 
 

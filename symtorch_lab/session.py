@@ -159,6 +159,8 @@ class Session:
                 job.handle._start(lambda: None)
             return job
         fit_kwargs = {"variable_names": names, "output_dims": todo, "sample_weight": weight}
+        if merged.get("decompose"):  # the network being distilled: its gradients guide the split
+            fit_kwargs["network"] = self._rows_network(job, k_in, k_out)
         if background:
             # The fronts are filed inside the search thread, so handle.wait() returning means
             # job.fronts is complete (a separate watcher thread left a window where it wasn't).
@@ -171,6 +173,23 @@ class Session:
                 exc.add_note(f"while distilling module {job.path!r}")
                 raise
         return job
+
+    def _rows_network(self, job, k_in, k_out):
+        """The module at ``job.path`` as a function of the search's rows (for decompose)."""
+        if k_in or k_out or job.recording.variable_transforms:
+            raise ValueError(
+                f"module {job.path!r}: decompose=True searches the module's own inputs and "
+                "outputs; distil without k_in/k_out and variable_transforms"
+            )
+        module, shape = self.model.get_submodule(job.path), tuple(job.recording.input_shape)
+        dtype = next((p.dtype for p in module.parameters()), torch.float32)
+
+        def network(rows: torch.Tensor) -> torch.Tensor:
+            with eval_mode(module):
+                out = module(rows.to(dtype).reshape(len(rows), *shape))
+            return out.reshape(len(rows), -1).to(rows.dtype)
+
+        return network
 
     def stop(self, path: str) -> None:
         """End the search on ``path`` after the current generation (see ``LayerJob.stop``)."""
