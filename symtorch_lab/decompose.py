@@ -93,13 +93,19 @@ def _solve(distiller, f, X, cols, found: Decomposition, depth: int) -> list[Expr
             sub_cols = [cols[i] for i in group]
             sub = _found(distiller, f, X, sub_cols, depth)
             pieces.append([e.tree for e in _solve(distiller, f, X, sub_cols, sub, depth - 1)])
-        at_ref = float(restricted(torch.as_tensor(ref[cols][None, :]))[0])
+        at_ref = float(_values(restricted, ref[cols][None, :])[0])
         combos = _combine(pieces, found.kind, at_ref, len(found.groups))
     elif found.kind in ("translation", "scaling"):
         combos = _symmetric(distiller, restricted, Z, cols, found)
     else:
         combos = _plain(distiller, restricted, Z, cols)
-    return _best(combos, X, restricted(torch.as_tensor(Z)).numpy())
+    return _best(combos, X, _values(restricted, Z))
+
+
+def _values(f: Callable, Z: np.ndarray) -> np.ndarray:
+    """``f`` on rows ``Z`` as a float64 array, no autograd graph kept."""
+    with torch.no_grad():
+        return f(torch.as_tensor(Z)).detach().numpy()
 
 
 def _found(distiller, f, X, cols, depth) -> Decomposition:
@@ -120,8 +126,7 @@ def _restrict(f: Callable, ref: np.ndarray, cols: list[int]) -> Callable:
 
 def _plain(distiller, restricted, Z, cols) -> list[tuple]:
     """Trees over global columns from a search of ``restricted`` on ``Z``."""
-    with torch.no_grad():
-        y = restricted(torch.as_tensor(Z)).numpy()
+    y = _values(restricted, Z)
     front = _piece_distiller(distiller).fit(Z, y).fronts_[0]
     chosen = list(front.candidates[-KEEP:]) + [front.selected]
     return [_remap(c.expression.tree, cols) for c in {c.id: c for c in chosen}.values()]
@@ -134,8 +139,7 @@ def _symmetric(distiller, restricted, Z, cols, found: Decomposition) -> list[tup
     others = [k for k in range(Z.shape[1]) if k not in (i, j)]
     u = Z[:, i] - Z[:, j] if op == "sub" else Z[:, i] / Z[:, j]
     W = np.column_stack([u, Z[:, others]])
-    with torch.no_grad():
-        y = restricted(torch.as_tensor(Z)).numpy()
+    y = _values(restricted, Z)
     front = _piece_distiller(distiller).fit(W, y).fronts_[0]
     u_tree = (op, ("var", cols[i]), ("var", cols[j]))
     mapping = {0: u_tree, **{1 + n: ("var", cols[k]) for n, k in enumerate(others)}}

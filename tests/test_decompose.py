@@ -77,3 +77,14 @@ def test_session_decomposes_the_recorded_module():
     assert on_front(front)
     with pytest.raises(ValueError, match="decompose=True searches the module's own inputs"):
         session.distill("0", decompose=True, k_in=2, **SMALL)
+
+
+def test_a_network_with_parameters_is_decomposed(data):
+    X, y = data
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1)).double()
+    with torch.no_grad():  # a network that ignores x2: additive (x0, x1) + (x2)
+        net[0].weight[:, 2] = 0
+    target = net(torch.as_tensor(X)).detach().numpy()
+    front = stl.Distiller(decompose=True, **SMALL).fit(X, target, network=net).fronts_[0]
+    assert front.decomposition == "additive: (x0, x1) + (x2)"
