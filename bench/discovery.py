@@ -9,6 +9,8 @@ side on the same data with the same search settings (generations, population, si
 - ``distiller``: ``Distiller`` as today (float64 refit, merged constants, snapping);
 - ``decompose``: ``Distiller(decompose=True)`` given the law as the network (a perfect fit):
   separability/symmetry tests on its autograd derivatives split the problem;
+- ``restarts2``: ``Distiller(restarts=2)``: two seeds of the same search in two threads,
+  merged (both cores on one dim);
 - on trained networks (section 2): the network's outputs are distilled and the pick rules
   ``best`` (PySR's) and ``floor`` (simplest at the network's own validation error) compared.
 
@@ -38,6 +40,7 @@ from symtorch_lab.expression import Expression  # noqa: E402
 from symtorch_lab.science.recovery import recovers  # noqa: E402
 
 UNARY = ["sin", "cos", "exp", "square"]
+METHODS = ("raw", "distiller", "decompose", "restarts2")
 # name, law (infix over x0..), number of inputs, sampling range
 PROBLEMS = [
     ("nguyen5", "sin(x0^2)*cos(x0) - 1", 1, (-1, 1)),
@@ -159,6 +162,7 @@ def section_engines(args) -> list[dict]:
                 "raw": run_raw(X, y, law, args, seed),
                 "distiller": run_distiller(X, y, law, args, seed),
                 "decompose": run_distiller(X, y, law, args, seed, torch_law(expr), decompose=True),
+                "restarts2": run_distiller(X, y, law, args, seed, restarts=2),
             }
             for method, r in runs.items():
                 rows.append({"problem": name, "law": law, "seed": seed, "method": method, **r})
@@ -197,7 +201,7 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, law, *_ in PROBLEMS[: args.problems]:
-        for method in ("raw", "distiller", "decompose"):
+        for method in METHODS:
             rs = [r for r in engines if r["problem"] == name and r["method"] == method]
             if not rs:
                 continue
@@ -209,7 +213,7 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
                 f"{wall:.1f} | {split} |"
             )
     lines += ["", "Totals:", ""]
-    for method in ("raw", "distiller", "decompose"):
+    for method in METHODS:
         rs = [r for r in engines if r["method"] == method]
         lines.append(
             f"- {method}: law on front {sum(r['on_front'] for r in rs)}/{len(rs)}, picked "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params, fanout
+from . import _dims, _params, _restarts, fanout
 from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
@@ -87,6 +87,16 @@ class Distiller:
         (retried twice on Dask). Fronts equal the serial run's; live fronts stream back to
         ``callbacks`` and ``stop()`` reaches every job (a callback returning True stops them
         all). ``loss`` must then be picklable (a module-level function).
+    restarts : int
+        Independent searches per dim (seeds ``random_state + i * 7919``) run in threads and
+        merged into one front: both cores on one dim (:mod:`symtorch_lab._restarts`).
+    decompose : bool
+        Test the network (``fit(..., network=f)``) for additive / multiplicative separability
+        and symmetries on its autograd derivatives; when one holds, search the pieces and put
+        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+    noise_floor : float, optional
+        The error the distilled network itself leaves (e.g. its validation MSE), for
+        ``model_selection="floor"``: the simplest candidate at that floor is picked.
 
     Attributes
     ----------
@@ -127,6 +137,7 @@ class Distiller:
         decompose: bool = False,
         decompose_tol: float = 0.05,
         noise_floor: float | None = None,
+        restarts: int = 1,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -148,6 +159,9 @@ class Distiller:
         self.refit = refit
         self.decompose, self.decompose_tol = decompose, decompose_tol
         self.noise_floor = noise_floor
+        if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+            raise ValueError(f"restarts must be a positive int, got {restarts!r}")
+        self.restarts = restarts
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
@@ -262,16 +276,7 @@ class Distiller:
         custom = (
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
-        raw = backend.search(
-            Xs,
-            ys / scale,
-            self.variable_names_,
-            spec,
-            sample_weight=ws,
-            on_generation=live,
-            stop_event=self._stop_event,
-            **custom,
-        )
+        raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
