@@ -65,6 +65,21 @@ def ae_losses(model: LorenzAE, x: torch.Tensor, dx: torch.Tensor) -> dict[str, t
     }
 
 
+def quadratic_residual(w: torch.Tensor, dw: torch.Tensor) -> torch.Tensor:
+    """How far ``ẇ`` is from a quadratic polynomial of ``w`` on a batch (relative MSE).
+
+    The least-squares fit over the library ``[1, w_i, w_i·w_j]`` is solved in closed form and
+    differentiated through: the SINDy-AE's library regression, with dense coefficients and
+    used only as a prior on the latent coordinates (the dynamics stay an MLP).
+    """
+    n = w.shape[1]
+    cols = [torch.ones_like(w[:, :1]), w]
+    cols += [w[:, i : i + 1] * w[:, j : j + 1] for i in range(n) for j in range(i, n)]
+    theta = torch.cat(cols, dim=1)
+    xi = torch.linalg.lstsq(theta, dw).solution
+    return ((theta @ xi - dw) ** 2).mean() / (dw**2).mean()
+
+
 def train_ae(
     model: LorenzAE,
     x: np.ndarray,
@@ -73,6 +88,7 @@ def train_ae(
     steps: int = 2000,
     dyn_steps: int = 4000,
     joint_steps: int = 0,
+    prior_weight: float = 1.0,
     batch_size: int = 512,
     lr: float = 3e-3,
     weights: dict[str, float] | None = None,
@@ -81,11 +97,14 @@ def train_ae(
 ) -> dict[str, float]:
     """Train in three stages; returns the final losses of :func:`ae_losses` (floats).
 
-    1. ``steps`` of Adam on the reconstruction alone (no Jacobians: cheap);
+    1. ``steps`` of Adam on the reconstruction plus ``prior_weight`` times
+       :func:`quadratic_residual` of ``(w, φ'(x)·ẋ)``: without it the latent is some warp of
+       the state (measured: R² 0.87–0.92 of the best affine map to z3), with it an affine
+       image (R² > 0.9999);
     2. ``dyn_steps`` fitting ``dynamics`` to the encoder's ``ẇ = φ'(x)·ẋ`` with the
        autoencoder frozen (a 3→3 regression: cheap);
-    3. ``joint_steps`` of all three losses together, weighted by ``weights`` (the SINDy-AE
-       objective; JVPs through both nets make each step several times dearer).
+    3. ``joint_steps`` of all three :func:`ae_losses` together, weighted by ``weights`` (the
+       SINDy-AE objective; JVPs through both nets make each step several times dearer).
     """
     X = torch.as_tensor(x, dtype=torch.float32)
     DX = torch.as_tensor(dx, dtype=torch.float32)
@@ -93,7 +112,13 @@ def train_ae(
         raise ValueError(f"train_ae: x, dx must be equal (n, d) arrays, got {X.shape}, {DX.shape}")
     gen = torch.Generator().manual_seed(random_state)
     autoencoder = [*model.encoder.parameters(), *model.decoder.parameters()]
-    _adam(autoencoder, steps, lr, len(X), batch_size, gen, lambda i: _reconstruction(model, X[i]))
+
+    def first(i):
+        w, dw = jvp(model.encoder, (X[i],), (DX[i],))
+        loss = ((model.decoder(w) - X[i]) ** 2).mean() / (X[i] ** 2).mean()
+        return loss + prior_weight * quadratic_residual(w, dw) if prior_weight else loss
+
+    _adam(autoencoder, steps, lr, len(X), batch_size, gen, first)
     with torch.no_grad():
         W, DW = jvp(model.encoder, (X,), (DX,))
     scale = (DW**2).mean()
@@ -113,10 +138,6 @@ def train_ae(
     if log is not None:
         log(", ".join(f"{k} {v:.2e}" for k, v in parts.items()))
     return parts
-
-
-def _reconstruction(model: LorenzAE, x: torch.Tensor) -> torch.Tensor:
-    return ((model.decoder(model.encoder(x)) - x) ** 2).mean() / (x**2).mean()
 
 
 def _adam(params, steps, lr, n_rows, batch_size, gen, loss_of) -> None:

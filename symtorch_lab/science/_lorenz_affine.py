@@ -122,7 +122,8 @@ def _spurious(found, truth, eqs, state) -> np.ndarray:
     state = np.asarray(state, float)
     out = np.zeros(len(eqs))
     for i in range(len(eqs)):
-        extra = _evaluate({m: c for (e, m), c in found.items() if e == i and (e, m) not in truth}, state)
+        extra = {m: c for (e, m), c in found.items() if e == i and (e, m) not in truth}
+        extra = _evaluate(extra, state)
         lorenz = _evaluate({m: c for (e, m), c in truth.items() if e == i}, state)
         out[i] = np.sqrt(np.mean(extra**2) / np.mean(lorenz**2))
     return out

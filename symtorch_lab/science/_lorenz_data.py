@@ -81,13 +81,14 @@ def make_data(
     *,
     n_steps: int = 250,
     n_points: int = N_POINTS,
+    dt: float = DT,
     noise: float = 0.0,
     random_state: int = 0,
 ) -> LorenzData:
-    """Champion's training data: ``n_ics`` trajectories of ``n_steps`` steps of ``DT``."""
+    """Champion's training data: ``n_ics`` trajectories of ``n_steps`` steps of ``dt``."""
     rng = np.random.default_rng(random_state)
     ics = IC_WIDTHS * (rng.random((n_ics, 3)) - 0.5) + IC_MEANS
-    t = np.arange(n_steps) * DT
+    t = np.arange(n_steps) * dt
     z = simulate(ics, t)
     dz = lorenz_rhs(z)
     z, dz = z * NORMALIZATION, dz * NORMALIZATION
