@@ -180,7 +180,7 @@ def recover(small: bool = False, random_state: int = 0) -> dict:
     cfg = SMALL if small else FULL
     start = time.perf_counter()
     data = make_data(cfg["n_ics"], random_state=random_state)
-    test = make_data(max(4, cfg["n_ics"] // 4), random_state=random_state + 1000)
+    test = make_data(max(4, cfg["n_ics"] // 4), random_state=random_state + 1000)  # held out
     model = train(data, steps=cfg["steps"], dyn_steps=cfg["dyn_steps"], random_state=random_state)
     x, _ = data.rows()
     session = distill(
@@ -210,6 +210,7 @@ def recover(small: bool = False, random_state: int = 0) -> dict:
         "spurious": [float(v) for v in picked.spurious],
         "wall_s": time.perf_counter() - start,
         "law_on_front": any(c.is_lorenz() for c in comparisons.values()),
+        "law_systems": [name for name, c in comparisons.items() if c.is_lorenz()],
         "vpt_symbolic": summary["vpt_symbolic"],
         "vpt_neural": summary["vpt_neural"],
         "error_symbolic": summary["error_symbolic"],

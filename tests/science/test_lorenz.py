@@ -132,3 +132,17 @@ def test_affine_comparison_rejects_non_polynomials():
     exprs, W, latent, state = _lorenz_in_random_basis(4)
     with pytest.raises(ValueError, match="not a polynomial"):
         lorenz.compare_to_lorenz([sympy.sin(W[0]), *exprs[1:]], W, latent, state)
+
+
+@pytest.mark.slow
+def test_full_recovery_finds_lorenz_and_forecasts():
+    """The whole study (CPU minutes): Lorenz's constants come back after the affine map."""
+    torch.set_num_threads(1)
+    row = lorenz.recover(small=False, random_state=0)
+    assert row["law_on_front"], row
+    constants = row["constants"]
+    assert constants["sigma"] == pytest.approx(10, rel=0.1)
+    assert constants["rho"] == pytest.approx(28, rel=0.1)
+    assert constants["beta"] == pytest.approx(8 / 3, rel=0.1)
+    assert min(row["affine_r2"]) > 0.999
+    assert row["vpt_symbolic"] > 0 and row["vpt_neural"] > 0
