@@ -40,6 +40,7 @@ class LorenzComparison:
     rho: float
     beta: float
     spurious: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    shares: dict[tuple[int, tuple[int, ...]], float] = field(default_factory=dict)
 
     def max_relative_error(self) -> float:
         """Largest relative error of the Lorenz coefficients (σ, ρ, β, ±1, 1/scale)."""
@@ -49,6 +50,22 @@ class LorenzComparison:
         """Every Lorenz coefficient within ``rtol`` and the extra terms below ``spurious_tol``."""
         spurious_ok = bool(np.all(self.spurious <= spurious_tol))
         return self.max_relative_error() <= rtol and spurious_ok
+
+    def simplest(self, min_share: float = 0.02, digits: int = 3) -> tuple[str, ...]:
+        """The equations in ``s`` without the terms whose RMS on the data is below
+        ``min_share`` of their equation's, constants to ``digits`` significant digits."""
+        out = []
+        for i in range(len(self.equations)):
+            terms = [
+                f"{sympy.Float(self._found(i, m), digits)}*{_monomial(m)}"
+                for (e, m), share in sorted(self.shares.items(), key=lambda kv: sum(kv[0][1]))
+                if e == i and share >= min_share
+            ]
+            out.append(f"ds{i + 1} = " + " + ".join(terms).replace("+ -", "- "))
+        return tuple(out)
+
+    def _found(self, eq: int, mono: tuple[int, ...]) -> float:
+        return float(sympy.Poly(self.equations[eq], *STATE).coeff_monomial(mono))
 
     def table(self) -> str:
         """Recovered and Lorenz coefficients side by side, one monomial a line."""
@@ -104,6 +121,7 @@ def compare_to_lorenz(
     truth = normalized_lorenz(scale=scale)
     coefficients = {k: (found.get(k, 0.0), t) for k, t in truth.items()}
     spurious = _spurious(found, truth, eqs, state)
+    shares = _shares(found, eqs, state)
     return LorenzComparison(
         matrix=M,
         offset=b,
@@ -114,6 +132,7 @@ def compare_to_lorenz(
         rho=found.get((1, (1, 0, 0)), 0.0),
         beta=-found.get((2, (0, 0, 1)), 0.0),
         spurious=spurious,
+        shares=shares,
     )
 
 
@@ -126,6 +145,18 @@ def _spurious(found, truth, eqs, state) -> np.ndarray:
         extra = _evaluate(extra, state)
         lorenz = _evaluate({m: c for (e, m), c in truth.items() if e == i}, state)
         out[i] = np.sqrt(np.mean(extra**2) / np.mean(lorenz**2))
+    return out
+
+
+def _shares(found, eqs, state) -> dict[tuple[int, tuple[int, ...]], float]:
+    """Each term's RMS on ``state`` as a share of its equation's RMS."""
+    state = np.asarray(state, float)
+    out = {}
+    for i in range(len(eqs)):
+        terms = {m: c for (e, m), c in found.items() if e == i}
+        rms = np.sqrt(np.mean(_evaluate(terms, state) ** 2))
+        for m, c in terms.items():
+            out[(i, m)] = float(np.sqrt(np.mean(_evaluate({m: c}, state) ** 2)) / rms)
     return out
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 import torch
 from torch import nn
 
@@ -201,9 +200,7 @@ def recover(small: bool = False, random_state: int = 0) -> dict:
             f"dw{i + 1} = {c.expression.simplified().to_infix(3)}"
             for i, c in enumerate(found["pick"])
         ),
-        "recovered_in_state": "; ".join(
-            f"ds{i + 1} = {_rounded(e)}" for i, e in enumerate(picked.equations)
-        ),
+        "recovered_in_state": "; ".join(picked.simplest()),
         "constants": {"sigma": picked.sigma, "rho": picked.rho, "beta": picked.beta},
         "affine_r2": [float(v) for v in picked.affine_r2],
         "max_coefficient_error": picked.max_relative_error(),
@@ -216,8 +213,3 @@ def recover(small: bool = False, random_state: int = 0) -> dict:
         "error_symbolic": summary["error_symbolic"],
         "error_neural": summary["error_neural"],
     }
-
-
-def _rounded(expr: sympy.Expr, digits: int = 3) -> str:
-    """``expr`` with every float shown to ``digits`` significant digits."""
-    return str(expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)}))

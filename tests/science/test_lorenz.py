@@ -146,3 +146,14 @@ def test_full_recovery_finds_lorenz_and_forecasts():
     assert constants["beta"] == pytest.approx(8 / 3, rel=0.1)
     assert min(row["affine_r2"]) > 0.999
     assert row["vpt_symbolic"] > 0 and row["vpt_neural"] > 0
+
+
+def test_simplest_form_drops_negligible_terms():
+    exprs, W, latent, state = _lorenz_in_random_basis(5)
+    tiny = [exprs[0] + 1e-6 * W[1] ** 2, exprs[1], exprs[2]]
+    found = lorenz.compare_to_lorenz(tiny, W, latent, state)
+    assert found.simplest() == (
+        "ds1 = -10.0*s1 + 10.0*s2",
+        "ds2 = 28.0*s1 - 1.00*s2 - 40.0*s1*s3",
+        "ds3 = -2.67*s3 + 40.0*s1*s2",
+    )
