@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 import torch
 from torch import nn
 
@@ -170,7 +171,7 @@ def compare_system(cands, model: LorenzAE, data: LorenzData) -> LorenzComparison
     """``compare_to_lorenz`` of a system of candidates on ``data``'s encoded snapshots."""
     exprs = [c.expression.sympy() for c in cands]
     latent = encode(model, data.x).reshape(-1, 3)
-    symbols = cands[0].expression._symbols
+    symbols = [sympy.Symbol(name) for name in cands[0].expression.variable_names]
     return compare_to_lorenz(exprs, symbols, latent, data.z.reshape(-1, 3))
 
 
