@@ -166,6 +166,7 @@ class Distiller:
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
+        self._elapsed: dict[int, float] = {}
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
@@ -190,6 +191,7 @@ class Distiller:
                 if self._stop_event.is_set():
                     self.stopped_dims_.add(dim)
                 self._board.finish(dim, filed=dim in self.fronts_)
+            self._announce_final(dim, dims)
 
         _dims.run_dims(search, fit_one, n_jobs, self._stop_event)
         self.stopped_ = self.stopped_ or self._stop_event.is_set()
@@ -217,6 +219,22 @@ class Distiller:
         return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
 
     # --- internals -------------------------------------------------------------------
+    def _announce_final(self, dim: int, dims) -> None:
+        """The final front of ``dim`` to the callbacks, ``dim`` in ``done`` (as the fan-out
+        path does): a session files it at once, so a save keeps it while other dims run."""
+        front = self.fronts_.get(dim)
+        if front is None or not self.callbacks:
+            return
+        event = DistillProgress(
+            dim, tuple(dims), self.n_generations_.get(dim, 0), self._elapsed.get(dim, 0.0), front,
+            **self._board.snapshot(),
+        )  # fmt: skip
+        stop = False
+        for cb in self.callbacks:
+            stop = bool(cb(event)) or stop
+        if stop:
+            self._stop_event.set()
+
     def _backend_options(self) -> dict:
         """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""
         name = self.backend.strip().lower() if isinstance(self.backend, str) else None
@@ -257,6 +275,7 @@ class Distiller:
             **custom,
         )
         self.n_generations_[dim] = live.generation
+        self._elapsed[dim] = live.elapsed
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
         if not raw:
@@ -290,11 +309,12 @@ class _LiveFront:
         self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
         self.scale = scale
         self.generation = 0
+        self.elapsed = 0.0
         self.stopped = False
         self._parsed: dict[str, Expression] = {}
 
     def __call__(self, progress: Progress) -> bool | None:
-        self.generation = progress.generation
+        self.generation, self.elapsed = progress.generation, progress.elapsed
         if not self.distiller.callbacks:
             return None
         event = DistillProgress(

@@ -191,11 +191,14 @@ def test_dims_searched_concurrently_equal_the_serial_run():
 def test_progress_events_say_which_dims_are_done_and_running():
     X, Y = four_laws()
     events = []
-    quick(niterations=3, n_jobs=2, callbacks=[events.append]).fit(X, Y)
-    assert all(e.dim in e.running for e in events)
+    d = quick(niterations=3, n_jobs=2, callbacks=[events.append]).fit(X, Y)
+    assert all((e.dim in e.running) != (e.dim in e.done) for e in events)  # live xor final
     assert all(len(e.running) <= 2 and not set(e.done) & set(e.running) for e in events)
     assert max(len(e.done) for e in events) >= 2  # later dims see earlier ones done
     assert all(e.dims == (0, 1, 2, 3) for e in events)
+    # each dim's final front is announced as it lands (a session files and saves it at once)
+    final = {e.dim: e.front for e in events if e.dim in e.done}
+    assert final == d.fronts_
 
 
 def test_constant_output_column_is_not_searched_and_says_why(product_data):

@@ -10,6 +10,7 @@ pytest.importorskip("transformers")
 from symtorch_lab import llm  # noqa: E402
 from symtorch_lab.expression import Expression  # noqa: E402
 from symtorch_lab.pca import PCAProjection  # noqa: E402
+from symtorch_lab.session import Session  # noqa: E402
 from symtorch_lab.surrogate import SymbolicSurrogate, replaced  # noqa: E402
 
 VOCAB = 23
@@ -151,6 +152,12 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
     with torch.no_grad():
         before = model(probe).logits.clone()
     file = tmp_path / "lm.json"
+    in_file = []  # the fronts in the session file whenever a dim is reported done
+
+    def watch(event):
+        if event.done and file.exists():
+            in_file.append(sorted(json.loads(file.read_text())["layers"][0]["fronts"]))
+
     session = llm.distill_mlps(
         model,
         ids,
@@ -161,8 +168,10 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
         max_samples=300,
         file=file,
         progress=False,
+        callbacks=[watch],
         **SEARCH,
     )
+    assert ["0"] in in_file or ["1"] in in_file  # saved with one front, before the other
     path = "transformer.h.0.mlp"
     assert isinstance(model.get_submodule(path), llm.FusedSurrogate)
     with torch.no_grad():
@@ -190,6 +199,7 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
         **SEARCH,
     )
     assert generations == []
+
     def picks(sess):
         return {d: str(f.selected.expression) for d, f in sess.jobs[path].fronts.items()}
 
@@ -205,7 +215,9 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
         assert torch.equal(model(probe).logits, before)  # measuring put the originals back
     from symtorch_lab.ui.views import compare_record
 
-    record = compare_record(again.comparisons[-1])
+    again.save(file)  # the record passes the session file's checks and comes back
+    loaded = Session.load(file, gpt2(n_layer=1))
+    record = compare_record(loaded.comparisons[-1])
     assert (record["metric"], record["unit"]) == ("perplexity", "tokens")
     assert record["before"] == rows[0]["perplexity"]
     assert record["after"] == rows[3]["perplexity"]
