@@ -229,11 +229,8 @@ class Distiller:
             dim, tuple(dims), self.n_generations_.get(dim, 0), self._elapsed.get(dim, 0.0), front,
             **self._board.snapshot(),
         )  # fmt: skip
-        stop = False
-        for cb in self.callbacks:
-            stop = bool(cb(event)) or stop
-        if stop:
-            self._stop_event.set()
+        for cb in self.callbacks:  # the dim is over: a True ("stop it") stops nothing else
+            cb(event)
 
     def _backend_options(self) -> dict:
         """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""

@@ -201,6 +201,12 @@ def test_progress_events_say_which_dims_are_done_and_running():
     assert final == d.fronts_
 
 
+def test_a_callback_stopping_a_dim_does_not_stop_the_next_through_its_final_event():
+    X, Y = four_laws()
+    d = quick(niterations=50, n_jobs=1, callbacks=[lambda e: e.generation >= 1]).fit(X, Y[:, :2])
+    assert sorted(d.fronts_) == [0, 1] and d.n_generations_[1] >= 1
+
+
 def test_constant_output_column_is_not_searched_and_says_why(product_data):
     X, y = product_data
     Y = np.column_stack([y, np.full(len(y), 0.25)])
