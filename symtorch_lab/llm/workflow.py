@@ -80,15 +80,17 @@ def distill_mlps(
 ) -> Session:
     """Distil the MLPs of ``layers`` (numbers, paths or ``"all"``) into symbolic surrogates.
 
-    ``tokens`` is a 1-D token stream (or ``(n, window)`` windows), cut into at most
-    ``max_windows`` non-overlapping windows; each layer keeps ``max_samples`` token rows.
+    ``tokens`` is a 1-D token stream (or ``(n, window)`` windows), cut into non-overlapping
+    windows of which ``max_windows`` evenly spaced ones are run; each layer keeps
+    ``max_samples`` token rows (a reservoir sample).
     ``distiller_params`` go to every :class:`~symtorch_lab.distill.Distiller` (``niterations``,
     ``population_size``, ``maxsize``, ...). Returns the :class:`Session` (its jobs hold the
     fronts; with ``replace=True`` the layers are replaced, undo with ``session.restore``).
     """
     paths = mlp_paths(model, layers)
     data = tokens if torch.as_tensor(tokens).dim() == 2 else windows(tokens, window)
-    data = data[:max_windows]
+    if len(data) > max_windows:  # evenly spread over the stream, not just its beginning
+        data = data[torch.linspace(0, len(data) - 1, max_windows).long()]
     if session is None:
         loaded = file is not None and Path(file).exists()
         params = {"max_samples": max_samples, **distiller_params}
