@@ -71,6 +71,7 @@ def targets(rows):
 
 
 def markdown(rows, checks, meta) -> str:
+    m = meta["machine"]
     head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
     fmt = {float: lambda v: f"{v:.4g}", type(None): lambda v: "-"}
     body = "".join(
@@ -81,7 +82,9 @@ def markdown(rows, checks, meta) -> str:
         f"Model: {meta['model']}; held-out: {meta['val_chars']} chars in windows of "
         f"{meta['window']}; timed batch {meta['batch']}x{meta['window']} tokens, "
         f"{meta['repeats']} interleaved repeats, {meta['threads']} torch thread(s); "
-        f"machine {meta['machine']}; search {meta['search']}; {meta['minutes']:.1f} min.\n",
+        f"{m['cpus']} CPUs, load average {m['load_avg_1min']:.1f} (shared machine); search "
+        f"{meta['search']}; whole run {meta['minutes']:.1f} min. Original model: "
+        f"{meta['val_nats_per_char']:.3f} nats/char held out.\n",
         head + body,
         "\n## Targets (reported, not asserted)\n",
         "| hybrid | tokens/s vs skip-MLP (>= 0.97) | perplexity vs PCA-only (within 2 %) |\n"
@@ -100,9 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "charlm"))
     parser.add_argument("--val-chars", type=int, default=16384)
-    parser.add_argument("--niterations", type=int, default=20)
-    parser.add_argument("--population-size", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--niterations", type=int, default=40)
+    parser.add_argument("--population-size", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()

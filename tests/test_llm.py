@@ -147,7 +147,7 @@ def test_skip_and_pca_baselines_are_what_they_say():
 
 
 def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path):
-    model, ids = gpt2(n_layer=1), stream(16 * 20)
+    model, ids = gpt2(n_layer=2), stream(16 * 20)
     probe = stream(32, seed=7)[None]
     with torch.no_grad():
         before = model(probe).logits.clone()
@@ -180,7 +180,8 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
     saved = json.loads(file.read_text())
     assert sorted(saved["layers"][0]["fronts"]) == ["0", "1"]
 
-    session.restore(path)
+    for p in session.jobs:
+        session.restore(p)
     with torch.no_grad():
         assert torch.equal(model(probe).logits, before)
 
@@ -200,11 +201,16 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
     )
     assert generations == []
 
-    def picks(sess):
-        return {d: str(f.selected.expression) for d, f in sess.jobs[path].fronts.items()}
+    def picks(sess):  # layer 1 recorded behind the original layer 0, not its surrogate
+        return {
+            (p, d): str(f.selected.expression)
+            for p, j in sess.jobs.items()
+            for d, f in j.fronts.items()
+        }
 
     assert picks(again) == picks(session)
-    again.restore(path)
+    for p in again.jobs:
+        again.restore(p)
 
     rows = llm.evaluate_session(again, stream(16 * 6, seed=3), window=16, repeats=2, warmup=1)
     assert [r["variant"] for r in rows] == ["original", "pca", "skip", "hybrid"]
@@ -216,7 +222,7 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
     from symtorch_lab.ui.views import compare_record
 
     again.save(file)  # the record passes the session file's checks and comes back
-    loaded = Session.load(file, gpt2(n_layer=1))
+    loaded = Session.load(file, gpt2(n_layer=2))
     record = compare_record(loaded.comparisons[-1])
     assert (record["metric"], record["unit"]) == ("perplexity", "tokens")
     assert record["before"] == rows[0]["perplexity"]

@@ -99,11 +99,12 @@ def distill_mlps(
         )
     bar = _bar(len(paths) * k_out, progress)
     saver = _Saver(session, file, bar)
-    with no_cache(model):
-        with session.originals():  # record (and re-record) what the original network computes
-            new = [p for p in paths if p not in session.jobs]
-            if new:
-                session.record(new)
+    # Every layer is recorded (and, after a load, re-recorded) in the original network: a
+    # later layer behind an earlier one's surrogate would see other rows and search afresh.
+    with no_cache(model), session.originals():
+        new = [p for p in paths if p not in session.jobs]
+        if new:
+            session.record(new)
         for path in paths:
             saver.path = path
             session.distill(path, k_in=k_in, k_out=k_out, resume=True, callbacks=[saver])
@@ -113,7 +114,7 @@ def distill_mlps(
     if replace:
         for path in paths:
             install(session, path)
-        saver.save()
+    saver.save()  # with what is replaced now (the saves above ran with the originals in)
     return session
 
 
