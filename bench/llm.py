@@ -40,6 +40,7 @@ COLUMNS = (
     "perplexity",
     "perplexity_ratio",
     "tokens_per_s",
+    "tokens_per_s_best",
     "throughput_ratio",
     "forward_ms",
     "weight_bytes",
@@ -57,11 +58,13 @@ def targets(rows):
         skip = by[("skip", r["layers"], None, None)]
         pca = by[("pca", r["layers"], r["k_in"], r["k_out"])]
         speed = r["tokens_per_s"] / skip["tokens_per_s"]
+        best = r["tokens_per_s_best"] / skip["tokens_per_s_best"]
         ppl = r["perplexity"] / pca["perplexity"] - 1
         out.append(
             {
                 "variant": r["variant"],
                 "vs_skip": speed,
+                "vs_skip_best": best,
                 "vs_pca": ppl,
                 "speed_ok": speed >= 0.97,
                 "ppl_ok": abs(ppl) <= 0.02,
@@ -87,10 +90,13 @@ def markdown(rows, checks, meta) -> str:
         f"{meta['val_nats_per_char']:.3f} nats/char held out.\n",
         head + body,
         "\n## Targets (reported, not asserted)\n",
-        "| hybrid | tokens/s vs skip-MLP (>= 0.97) | perplexity vs PCA-only (within 2 %) |\n"
-        "|---|---|---|\n",
+        "Tokens/s are medians of interleaved passes; on a machine this loaded they move by several "
+        "% from run to run, so the ratio of the fastest passes is shown beside them.\n\n"
+        "| hybrid | tokens/s vs skip-MLP (>= 0.97) | fastest vs fastest | "
+        "perplexity vs PCA-only (within 2 %) |\n|---|---|---|---|\n",
         *(
             f"| {c['variant']} | {c['vs_skip']:.3f} {'ok' if c['speed_ok'] else 'MISSED'} | "
+            f"{c['vs_skip_best']:.3f} | "
             f"{c['vs_pca']:+.2%} {'ok' if c['ppl_ok'] else 'MISSED'} |\n"
             for c in checks
         ),
@@ -135,8 +141,11 @@ def main() -> None:
         **search,
     )
     checks = targets(rows)
+    shown = Path(args.model).resolve()
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+    cfg = model.config
     meta = {
-        "model": f"{args.model} ({model.config.n_layer} layers, d={model.config.n_embd})",
+        "model": f"{shown} (GPT-2, {cfg.n_layer} layers, d={cfg.n_embd}, char-level)",
         "val_chars": args.val_chars,
         "window": window,
         "batch": batch,
