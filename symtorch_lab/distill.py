@@ -166,7 +166,6 @@ class Distiller:
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
-        self._elapsed: dict[int, float] = {}
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
@@ -186,12 +185,12 @@ class Distiller:
         def fit_one(dim: int) -> None:
             self._board.start(dim)
             try:
-                self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+                elapsed = self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
             finally:
                 if self._stop_event.is_set():
                     self.stopped_dims_.add(dim)
                 self._board.finish(dim, filed=dim in self.fronts_)
-            self._announce_final(dim, dims)
+            self._announce_final(dim, dims, elapsed)
 
         _dims.run_dims(search, fit_one, n_jobs, self._stop_event)
         self.stopped_ = self.stopped_ or self._stop_event.is_set()
@@ -219,14 +218,14 @@ class Distiller:
         return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
 
     # --- internals -------------------------------------------------------------------
-    def _announce_final(self, dim: int, dims) -> None:
+    def _announce_final(self, dim: int, dims, elapsed: float) -> None:
         """The final front of ``dim`` to the callbacks, ``dim`` in ``done`` (as the fan-out
         path does): a session files it at once, so a save keeps it while other dims run."""
         front = self.fronts_.get(dim)
         if front is None or not self.callbacks:
             return
         event = DistillProgress(
-            dim, tuple(dims), self.n_generations_.get(dim, 0), self._elapsed.get(dim, 0.0), front,
+            dim, tuple(dims), self.n_generations_.get(dim, 0), elapsed, front,
             **self._board.snapshot(),
         )  # fmt: skip
         for cb in self.callbacks:  # the dim is over: a True ("stop it") stops nothing else
@@ -272,7 +271,6 @@ class Distiller:
             **custom,
         )
         self.n_generations_[dim] = live.generation
-        self._elapsed[dim] = live.elapsed
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
         if not raw:
@@ -282,6 +280,7 @@ class Distiller:
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = front
         self.best_[dim] = front.selected
+        return live.elapsed  # seconds at the last generation (the fan-out path ignores it)
 
     def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_
