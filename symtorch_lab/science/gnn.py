@@ -57,8 +57,16 @@ class GN(nn.Module):
         Width of both MLPs.
     """
 
-    def __init__(self, n_features: int, dim: int, *, variant: str = "bottleneck",
-                 msg_dim: int | None = None, hidden: int = 300, layers: int = 3) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_features: int,
+        dim: int,
+        *,
+        variant: str = "bottleneck",
+        msg_dim: int | None = None,
+        hidden: int = 300,
+        layers: int = 3,
+    ) -> None:
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"science.gnn: variant must be one of {VARIANTS}, got {variant!r}")

@@ -93,7 +93,8 @@ def force_fit(messages: np.ndarray, forces: np.ndarray) -> dict:
 
 def radial_factors(expr: sympy.Expr, dim: int) -> list[sympy.Expr] | None:
     """``[h_x, h_y, (h_z)]`` (the nonzero ones) when sympy proves
-    ``expr = dx h_x + dy h_y (+ dz h_z) + c`` with no separation in the h's, else None.
+    ``expr = dx h_x + dy h_y (+ dz h_z) + c`` with no separation in the h's and a constant
+    ``c``, else None.
 
     A central pairwise force seen in a fixed linear basis has this shape with every ``h`` the
     same radial law up to a constant factor (the basis).
@@ -103,6 +104,9 @@ def radial_factors(expr: sympy.Expr, dim: int) -> list[sympy.Expr] | None:
     grads = [sympy.simplify(sympy.diff(expr, d)) for d in deltas]
     if any(g.free_symbols & set(deltas) for g in grads):
         return None  # not linear in the separation
+    rest = sympy.simplify(expr - sum(d * g for d, g in zip(deltas, grads, strict=True)))
+    if rest.free_symbols:
+        return None  # a term without the separation would not be a pairwise force
     nonzero = [g for g in grads if g != 0]
     return nonzero or None
 
@@ -154,9 +158,7 @@ def is_force_law(expr, radial_law: str, dim: int, *, rtol: float = 0.05) -> bool
     """
     sym = expr.sympy() if isinstance(expr, Expression) else expr
     factors = radial_factors(sym, dim)
-    return factors is not None and all(
-        _is_radial_law(h, radial_law, dim, rtol) for h in factors
-    )
+    return factors is not None and all(_is_radial_law(h, radial_law, dim, rtol) for h in factors)
 
 
 def law_members(front, radial_law: str, dim: int, *, rtol: float = 0.05) -> list:
