@@ -180,3 +180,28 @@ def message_surrogate(job, picked: Sequence[int], dim: int) -> SymbolicSurrogate
             exprs.append(Expression.from_infix(repr(float(rec.Y[:, d].mean())), names))
     return SymbolicSurrogate(exprs, in_shape=rec.input_shape, out_shape=rec.output_shape,
                              input_transforms=edge_transforms(dim), path=job.path)  # fmt: skip
+
+
+def compare_accelerations(model, surrogate, X, Y, path: str = "edge") -> dict:
+    """Accelerations of the GN and of the GN with its edge model replaced by ``surrogate``,
+    on graphs ``X`` (n_graphs, n, F) with true accelerations ``Y``: mean absolute errors
+    relative to the mean |true acceleration| (``gn``, ``symbolic``, ``symbolic_vs_gn``)."""
+    from ..surrogate import replaced
+
+    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    Y = torch.as_tensor(np.asarray(Y), dtype=torch.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            gn = model(X)
+            with replaced(model, {path: surrogate}):
+                sym = model(X)
+    finally:
+        model.train(was_training)
+    scale = float(Y.abs().mean())
+    return {
+        "gn": float((gn - Y).abs().mean()) / scale,
+        "symbolic": float((sym - Y).abs().mean()) / scale,
+        "symbolic_vs_gn": float((sym - gn).abs().mean()) / scale,
+    }
