@@ -60,30 +60,45 @@ def test_training_lowers_the_loss():
     assert final < 0.3 * history["loss"][0]
 
 
-class _Edges(nn.Module):
-    """A module whose input rows are [x_i, x_j] of 2-D bodies (6 features each)."""
-
-    def __init__(self):
-        super().__init__()
-        self.edge = nn.Linear(12, 2)
-
-    def forward(self, x):
-        return self.edge(x)
-
-
 def test_session_replace_keeps_the_variable_transforms():
     """A module recorded with variable_transforms is replaced by a surrogate that applies
-    them (the surrogate used to read the raw 12 inputs and refused the expressions)."""
-    model = _Edges()
-    data = torch.randn(300, 12)
+    them (the surrogate used to read the raw inputs and refused the expressions)."""
+    torch.manual_seed(0)
+    model = gnn.GN(8, 3, variant="bottleneck", hidden=8, layers=1).eval()
+    data = torch.randn(50, 3, 8)
     session = stl.Session(model, data)
     session.record(
         "edge",
+        variable_transforms=messages.edge_transforms(3),
+        variable_names=messages.edge_variable_names(3),
+    )
+    session.distill("edge", niterations=3, population_size=30, maxsize=7, timeout_in_seconds=20)
+    surrogate = session.replace("edge")
+    assert len(surrogate.input_transforms) == 8  # dx dy dz r m1 m2 q1 q2
+    with torch.no_grad():
+        assert model(data).shape == (50, 3, 3)
+    session.restore("edge")
+    assert isinstance(model.edge, nn.Sequential)
+
+
+def test_wide_messages_surrogate_and_comparison():
+    """Non-bottleneck GNs: picked components get expressions, the others their mean; the
+    comparison runs the GN with and without the surrogate and leaves the GN in place."""
+    torch.manual_seed(0)
+    model = gnn.GN(6, 2, variant="l1", msg_dim=5, hidden=8, layers=1).eval()
+    X = torch.randn(40, 3, 6)
+    session = stl.Session(model, X)
+    rec = session.record(
+        "edge",
         variable_transforms=messages.edge_transforms(2),
         variable_names=messages.edge_variable_names(2),
-    )
-    session.distill("edge", niterations=5, population_size=50, timeout_in_seconds=20)
-    surrogate = session.replace("edge")
-    assert surrogate.input_transforms
-    assert model(data).shape == (300, 2)
-    session.restore("edge")
+    )["edge"]
+    picked = messages.pick_components(rec.Y, 2)
+    session.distill("edge", output_dims=picked, niterations=3, population_size=30, maxsize=7)
+    surrogate = messages.message_surrogate(session.jobs["edge"], picked, 2)
+    assert len(surrogate.expressions) == 5
+    with torch.no_grad():
+        Y = model(X)
+    errors = messages.compare_accelerations(model, surrogate, X, Y)
+    assert errors["gn"] == 0.0 and errors["symbolic"] == errors["symbolic_vs_gn"] > 0
+    assert isinstance(model.edge, nn.Sequential)
