@@ -190,7 +190,7 @@ SETTINGS = {
            "train_steps": 3000, "lr": 1e-2, "batch_size": 256, "niterations": 200,
            "population_size": 300, "timeout": 60},
     False: {"n_bodies": 4, "n_sims": 1000, "n_steps": 500, "hidden": 128, "layers": 3,
-            "train_steps": 20000, "lr": 3e-3, "batch_size": 64, "niterations": 1000,
+            "train_steps": 20000, "lr": 3e-3, "batch_size": 256, "niterations": 1000,
             "population_size": 1000, "timeout": 300},
 }  # fmt: skip
 
@@ -261,9 +261,9 @@ def recover(system: str = "spring", dim: int = 2, small: bool = False,
     """Simulate, train a bottleneck GN, distil its messages; one row of the physics table.
 
     ``law_on_front`` is True when every picked message component's front holds a member that
-    :func:`messages.is_force_law` proves to be the law; ``recovered`` is the simplest such
-    member (simplified), else the front's pick; ``r2`` the R² of the linear fit of the picked
-    messages on the true force (per component).
+    :func:`messages.is_force_law` proves to be the law; ``recovered`` is the lowest-loss such
+    member of the first component (simplified), else the front's pick; ``r2`` the R² of the
+    linear fit of the picked messages on the true force (per component).
     """
     import time
 
@@ -280,7 +280,8 @@ def recover(system: str = "spring", dim: int = 2, small: bool = False,
                                            random_state=random_state)  # fmt: skip
     fronts = [session.jobs["edge"].fronts[d] for d in picked]
     members = [law_members(front, FORCE_LAWS[system], dim) for front in fronts]
-    found = members[0][0] if members[0] else fronts[0].selected
+    # the most accurate law member (the simplest may drop a small part of the rotation)
+    found = min(members[0], key=lambda c: c.loss) if members[0] else fronts[0].selected
     expr = found.expression.simplified()
     return {
         "system": system,
