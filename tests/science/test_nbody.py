@@ -154,10 +154,3 @@ def test_spring_law_is_recovered_from_a_trained_gn():
     assert min(row["r2"]) > 0.9, row
     assert set(row) == {"system", "expected", "recovered", "constants", "r2", "wall_s",
                         "law_on_front"}  # fmt: skip
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("system", ["r1", "r2", "charge"])
-def test_other_laws_are_recovered(system):
-    row = nbody.recover(system, dim=2, small=False, random_state=0)
-    assert row["law_on_front"], row
