@@ -175,6 +175,8 @@ class LayerJob:
             out_shape=self.meta["output_shape"],
             in_projection=self.in_projection,
             out_projection=self.out_projection,
+            # expressions read the recording's derived inputs (variable_transforms), if any
+            input_transforms=self.recording.variable_transforms if self.recording else None,
             path=self.path,
         )
 
