@@ -122,8 +122,15 @@ class Session:
         those a stop cut short); ``resume=False`` searches every dim afresh.
 
         ``sample_weight`` (one weight per recorded row) weights the search's loss.
+        ``variable_transforms`` / ``variable_names`` record the module again with derived
+        input features (see :func:`~symtorch_lab.record.record`) before searching.
         """
         self._check_not_replaced_elsewhere(path)
+        derived = {
+            k: params.pop(k) for k in ("variable_transforms", "variable_names") if k in params
+        }
+        if derived:  # derived inputs (physics features): record with them first
+            self.record(path, **derived)
         job = self.jobs.get(path)
         if job is not None and job.recording is None:
             job = self.ensure_recording(path)  # a loaded job keeps its fronts (to resume)

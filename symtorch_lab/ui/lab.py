@@ -117,10 +117,10 @@ class Lab:
                 "stl.Lab.load(file, model, data)"
             )
         ref = weakref.ref(self)
+        callbacks = (_marker(ref, path), *params.pop("callbacks", ()))  # the user's run too
         job = self.session.distill(
-            path, k_in=k_in, k_out=k_out, background=True, callbacks=(_marker(ref, path),),
-            **params,
-        )  # fmt: skip
+            path, k_in=k_in, k_out=k_out, background=True, callbacks=callbacks, **params
+        )
         job.handle.add_done_callback(lambda _handle: _mark(ref, path))
         self.widget.detail, self.widget.parity = None, b""  # a new front: the old pick is gone
         self.widget.error = ""

@@ -271,3 +271,21 @@ def test_compare_records_come_back_with_a_loaded_lab(distilled, model, X, tmp_pa
     distilled.save(tmp_path / "s.json")
     again = Lab.load(tmp_path / "s.json", model)
     assert list(again.widget.records) == list(distilled.widget.records)
+
+
+def test_distill_takes_the_users_callbacks_beside_the_labs_own(model, X):
+    seen = []
+    lab = Lab(model, X, **QUICK)
+    job = lab.distill("0", callbacks=[seen.append])  # was: "multiple values for 'callbacks'"
+    wait_done(lab, "0")
+    assert seen and job.fronts
+    assert lab.widget.state()["status"]  # the Lab's own marker ran too
+
+
+def test_distill_with_derived_inputs_records_them(model, X):
+    lab = Lab(model, X, **QUICK)
+    transforms = [lambda x: x[:, 0] * x[:, 1], lambda x: x[:, 1]]
+    lab.distill("0", variable_transforms=transforms, variable_names=["prod", "b"])
+    job = wait_done(lab, "0")  # was: recorded without them (TypeError in the Distiller)
+    assert job.recording.variable_names == ("prod", "b")
+    assert job.fronts[0].selected.expression.variable_names == ("prod", "b")
