@@ -25,6 +25,7 @@ from .expression import Expression
 from .front import Candidate, ParetoFront
 from .operators import validate_operators
 from .polish import polish
+from .units import units_spec
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,15 @@ class Distiller:
         (retried twice on Dask). Fronts equal the serial run's; live fronts stream back to
         ``callbacks`` and ``stop()`` reaches every job (a callback returning True stops them
         all). ``loss`` must then be picklable (a module-level function).
+    known_law : str, optional
+        A law in infix over the variable names (``"k*q1*q2/r^2"``): each final front marks
+        the candidates that recover it (``ParetoFront.mark_law``, metric ``recovers_law``).
+    units : mapping, optional
+        Units per variable and output (``{"x": "m", "t": "s", "y": "m/s"}``, see
+        :mod:`symtorch_lab.units`): each final front marks its candidates dimensionally
+        consistent or not (metric ``dim_consistent``). Constants are wildcards unless
+        ``dimensionless_constants``. The pick (not Operon's search, which cannot take it)
+        multiplies inconsistent candidates' losses by ``1 + units_penalty``.
 
     Attributes
     ----------
@@ -123,6 +133,10 @@ class Distiller:
         callbacks: Iterable[Callback] = (),
         validation_fraction: float = 0.0,
         refit: bool = True,
+        known_law: str | None = None,
+        units=None,
+        dimensionless_constants: bool = False,
+        units_penalty: float = 1000.0,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -142,6 +156,10 @@ class Distiller:
         self.callbacks = tuple(callbacks)
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.known_law = known_law
+        self.units = units
+        self.dimensionless_constants = dimensionless_constants
+        self.units_penalty = units_penalty
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
@@ -169,6 +187,7 @@ class Distiller:
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
+        self._check_marks(names)  # a typo in a law or a unit fails before the search
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
@@ -264,8 +283,25 @@ class Distiller:
         front = self._build_front(raw, Xs, ys, ws, scale)
         if len(val):
             front = front.rescore(X[val], y[val])
-        self.fronts_[dim] = front
+        self.fronts_[dim] = self._marked(front, dim)
         self.best_[dim] = front.selected
+
+    def _check_marks(self, names) -> None:
+        if self.known_law is not None:
+            Expression.from_infix(self.known_law, names)
+        if self.units is not None:
+            units_spec(self.units, names)
+
+    def _marked(self, front: ParetoFront, dim: int) -> ParetoFront:
+        """The final front with the known-law and units marks (and the units-aware pick)."""
+        if self.known_law is not None:
+            front.mark_law(self.known_law)
+        if self.units is not None:
+            front.mark_units(
+                self.units, dim, dimensionless_constants=self.dimensionless_constants,
+                units_penalty=self.units_penalty,
+            )  # fmt: skip
+        return front
 
     def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_

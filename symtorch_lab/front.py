@@ -156,9 +156,17 @@ class ParetoFront:
     skipped : str or None
         Why this dimension was not searched (its variance is negligible, or it is constant):
         the front is then the dimension's mean alone. None for a searched front.
+    known_law : str or None
+        The law last given to :meth:`mark_law`; each candidate's ``recovers_law`` metric
+        (1.0 or 0.0) says whether it recovers it.
+    units_penalty : float
+        Set by :meth:`mark_units`: the pick multiplies the loss of candidates whose
+        ``dim_consistent`` metric is 0 by ``1 + units_penalty`` (see :mod:`symtorch_lab.units`).
     """
 
     skipped: str | None = None
+    known_law: str | None = None
+    units_penalty: float = 0.0
 
     def __init__(
         self,
@@ -185,6 +193,11 @@ class ParetoFront:
             scores = np.array([c.score for c in self.candidates])
         else:
             losses = np.array([c.metrics[self.selection_loss] for c in self.candidates])
+            comp = np.array([c.complexity for c in self.candidates])
+            scores = pysr_scores(comp, losses)
+        if self.units_penalty:  # inconsistent candidates look worse to the rule (units.py)
+            bad = np.array([c.metrics.get("dim_consistent", 1.0) == 0.0 for c in self])
+            losses = np.where(bad, losses * (1.0 + self.units_penalty), losses)
             comp = np.array([c.complexity for c in self.candidates])
             scores = pysr_scores(comp, losses)
         return select_index(losses, scores, model_selection)
@@ -228,6 +241,27 @@ class ParetoFront:
     def ids(self) -> list[str]:
         return [c.id for c in self.candidates]
 
+    # --- marks ------------------------------------------------------------------------
+    def mark_law(self, law: str | None, **kwargs: Any) -> ParetoFront:
+        """Mark (in place) the candidates that recover ``law`` (infix over the front's
+        variables): metric ``recovers_law`` is 1.0 when, after snapping constants, the
+        difference or ratio to the law is constant (:func:`symtorch_lab.science.recovers`;
+        ``kwargs`` go there). ``None`` removes the marks. Returns the front."""
+        from .science.recovery import mark_law
+
+        return mark_law(self, law, **kwargs)
+
+    def mark_units(self, units, dim: int = 0, *, dimensionless_constants: bool = False,
+                   units_penalty: float | None = None) -> ParetoFront:  # fmt: skip
+        """Mark (in place) each candidate dimensionally consistent or not (metric
+        ``dim_consistent``); ``units`` as in :func:`symtorch_lab.units.units_spec`. With
+        ``units_penalty`` the pick prefers consistent candidates. Returns the front."""
+        from .units import mark_units, units_spec
+
+        names = self.candidates[0].expression.variable_names
+        spec = units_spec(units, names, dimensionless_constants=dimensionless_constants)
+        return mark_units(self, spec, dim, units_penalty)
+
     # --- validation ------------------------------------------------------------------
     def rescore(self, X_val: np.ndarray, y_val: np.ndarray) -> ParetoFront:
         """Return a front whose selection uses the MSE on held-out data (``val_loss``)."""
@@ -242,6 +276,7 @@ class ParetoFront:
         out.candidates = tuple(rescored)
         out.selection_loss = "val_loss"
         out.model_selection = self.model_selection
+        out.known_law, out.units_penalty = self.known_law, self.units_penalty
         out.selected_index = out._rule_index(self.model_selection)
         out.skipped = self.skipped
         return out
@@ -274,6 +309,10 @@ class ParetoFront:
         }
         if self.skipped is not None:
             data["skipped"] = self.skipped
+        if self.known_law is not None:
+            data["known_law"] = self.known_law
+        if self.units_penalty:
+            data["units_penalty"] = self.units_penalty
         return data
 
     @classmethod
@@ -287,6 +326,11 @@ class ParetoFront:
         if sel_loss not in (None, "val_loss"):
             raise ValueError(f"selection_loss={sel_loss!r} must be null or 'val_loss'")
         front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss)
+        law = data.get("known_law")
+        if law is not None and (not isinstance(law, str) or len(law) > 500):
+            raise ValueError(f"front 'known_law' must be a short string, got {law!r:.60}")
+        front.known_law = law
+        front.units_penalty = _as_float(data.get("units_penalty", 0.0), "units_penalty")
         index = _as_int(data.get("selected_index", front.selected_index), "selected_index")
         if not 0 <= index < len(front):
             raise ValueError(f"selected_index {index} is outside the front of {len(front)}")
@@ -307,17 +351,31 @@ class ParetoFront:
         return self.candidates[i]
 
     def __repr__(self) -> str:
-        lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}  equation"]
+        cols = [(k, h) for k, h in _MARKS if any(k in c.metrics for c in self.candidates)]
+        head = "".join(f"{h:>6}" for _, h in cols)
+        lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}{head}  equation"]
         for i, cand in enumerate(self.candidates):
             mark = ">>>" if i == self.selected_index else ""
+            flags = "".join(f"{_flag(cand.metrics.get(k)):>6}" for k, _ in cols)
             lines.append(
-                f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}  "
+                f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}{flags}  "
                 f"{cand.expression}"
             )
         lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
+        if self.known_law is not None:
+            lines.append(f"(law: yes = recovers the known law {self.known_law})")
+        if cols and cols[-1][0] == "dim_consistent":
+            lines.append("(units: yes = dimensionally consistent)")
         if self.skipped is not None:
             lines.append(f"(not searched: {self.skipped})")
         return "\n".join(lines)
+
+
+_MARKS = (("recovers_law", "law"), ("dim_consistent", "units"))
+
+
+def _flag(value: float | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
 
 
 def _json_float(value: float) -> float | str:
