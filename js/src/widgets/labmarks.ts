@@ -16,6 +16,7 @@ export interface ILawDom {
 export function buildLawDom(): ILawDom {
   const form = document.createElement('form');
   form.className = 'stl-lab-law';
+  form.dataset.lmSuppressShortcuts = 'true'; // Enter submits here, not a notebook shortcut
   const input = document.createElement('input');
   input.className = 'stl-lab-law-input';
   input.type = 'text';
@@ -54,6 +55,13 @@ export function markText(
 export function wireLaw(dom: ILawDom, send: (law: string) => void): void {
   dom.form.addEventListener('submit', event => {
     event.preventDefault();
+    send(dom.input.value.trim());
+  });
+  // JupyterLab's notebook keeps Enter from submitting a form in an output: send it here
+  dom.input.addEventListener('keydown', event => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    event.stopPropagation();
     send(dom.input.value.trim());
   });
 }
