@@ -1,6 +1,7 @@
 """Physical units: the whitelisted unit parser, dimensional consistency of expressions, and the
 units penalty that changes the pick (symtorch_lab/units.py, ParetoFront.mark_units)."""
 
+import pickle
 from fractions import Fraction
 
 import numpy as np
@@ -136,6 +137,10 @@ def test_penalty_changes_the_pick_when_the_better_fit_is_inconsistent():
     assert str(penalised.rescore(X, X[:, 0] / X[:, 1]).selected.expression) == "x/t"
     again = ParetoFront.from_json(penalised.to_json())
     assert again.units_penalty == 1000.0 and str(again.selected.expression) == "x/t"
+    # and back from a worker process (fronts are pickled there)
+    unpickled = pickle.loads(pickle.dumps(penalised))
+    assert unpickled.units_penalty == 1000.0 and unpickled[0].metrics["dim_consistent"] == 0.0
+    assert str(unpickled.select("best").expression) == "x/t"
 
 
 def test_penalty_leaves_the_pick_when_the_consistent_fit_is_far_worse():
