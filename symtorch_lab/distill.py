@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params, fanout
+from . import _dims, _params, _restarts, fanout, units
+from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .background import START_LOCK, SearchHandle
@@ -25,7 +26,6 @@ from .expression import Expression
 from .front import Candidate, ParetoFront
 from .operators import validate_operators
 from .polish import polish
-from .units import units_spec
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,16 @@ class Distiller:
         consistent or not (metric ``dim_consistent``). Constants are wildcards unless
         ``dimensionless_constants``. The pick (not Operon's search, which cannot take it)
         multiplies inconsistent candidates' losses by ``1 + units_penalty``.
+    restarts : int
+        Independent searches per dim (seeds ``random_state + i * 7919``) run in threads and
+        merged into one front: both cores on one dim (:mod:`symtorch_lab._restarts`).
+    decompose : bool
+        Test the network (``fit(..., network=f)``) for additive / multiplicative separability
+        and symmetries on its autograd derivatives; when one holds, search the pieces and put
+        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+    noise_floor : float, optional
+        The error the distilled network itself leaves (e.g. its validation MSE), for
+        ``model_selection="floor"``: the simplest candidate at that floor is picked.
 
     Attributes
     ----------
@@ -137,6 +147,10 @@ class Distiller:
         units=None,
         dimensionless_constants: bool = False,
         units_penalty: float = 1000.0,
+        decompose: bool = False,
+        decompose_tol: float = 0.05,
+        noise_floor: float | None = None,
+        restarts: int = 1,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -160,25 +174,40 @@ class Distiller:
         self.units = units
         self.dimensionless_constants = dimensionless_constants
         self.units_penalty = units_penalty
+        self.decompose, self.decompose_tol = decompose, decompose_tol
+        self.noise_floor = noise_floor
+        if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+            raise ValueError(f"restarts must be a positive int, got {restarts!r}")
+        self.restarts = restarts
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
 
     # --- public ----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None):
         """Run one search per output dimension; returns ``self``.
 
         ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
         current generation; dimensions finished so far and the partial front are kept.
+        ``network`` (a torch callable from X rows to y, the network being distilled) is
+        what ``decompose=True`` tests for separability (:mod:`symtorch_lab.decompose`).
         """
         self._stop_event.clear()
         return self._fit(
-            X, y, sample_weight, variable_names=variable_names, output_dims=output_dims
+            X,
+            y,
+            sample_weight,
+            variable_names=variable_names,
+            output_dims=output_dims,
+            network=network,
         )
 
-    def _fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def _fit(
+        self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None
+    ):
         """:meth:`fit` without clearing a pending ``stop()`` (background runs use it)."""
         spec = self._spec()  # operators are checked before anything else runs
+        self._network = _decompose.check_network(self, network)
         X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
         dims = _params.check_dims(output_dims, Y.shape[1])
         self.fronts_: dict[int, ParetoFront] = {}
@@ -187,7 +216,7 @@ class Distiller:
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
-        self._check_marks(names)  # a typo in a law or a unit fails before the search
+        units.check_marks(self, names)  # a typo in a law or a unit fails before the search
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
@@ -265,43 +294,20 @@ class Distiller:
         custom = (
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
-        raw = backend.search(
-            Xs,
-            ys / scale,
-            self.variable_names_,
-            spec,
-            sample_weight=ws,
-            on_generation=live,
-            stop_event=self._stop_event,
-            **custom,
-        )
+        raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
         front = self._build_front(raw, Xs, ys, ws, scale)
+        if self.decompose:
+            f = _decompose.network_column(self._network, dim)
+            front = _decompose.extend_front(self, front, f, Xs, ys, ws)
         if len(val):
             front = front.rescore(X[val], y[val])
-        self.fronts_[dim] = self._marked(front, dim)
+        self.fronts_[dim] = units.marked(self, front, dim)
         self.best_[dim] = front.selected
-
-    def _check_marks(self, names) -> None:
-        if self.known_law is not None:
-            Expression.from_infix(self.known_law, names)
-        if self.units is not None:
-            units_spec(self.units, names)
-
-    def _marked(self, front: ParetoFront, dim: int) -> ParetoFront:
-        """The final front with the known-law and units marks (and the units-aware pick)."""
-        if self.known_law is not None:
-            front.mark_law(self.known_law)
-        if self.units is not None:
-            front.mark_units(
-                self.units, dim, dimensionless_constants=self.dimensionless_constants,
-                units_penalty=self.units_penalty,
-            )  # fmt: skip
-        return front
 
     def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_
@@ -312,7 +318,9 @@ class Distiller:
             expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
-        return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
+        return ParetoFront(
+            _within(cands, self.maxsize), self.model_selection, noise_floor=self.noise_floor
+        )
 
     def __repr__(self) -> str:
         params = _params.describe(self)
@@ -353,8 +361,9 @@ class _LiveFront:
             loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         try:
+            d = self.distiller
             return ParetoFront(
-                _within(cands, self.distiller.maxsize), self.distiller.model_selection
+                _within(cands, d.maxsize), d.model_selection, noise_floor=d.noise_floor
             )
         except ValueError:
             return None

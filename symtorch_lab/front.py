@@ -19,9 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from . import _marks
 from .expression import Expression
 
-MODEL_SELECTIONS = ("best", "accuracy", "score")
+MODEL_SELECTIONS = ("best", "accuracy", "score", "floor")
+# "floor": losses this small relative to the simplest candidate's are float round-off (the law
+# on noise-free data), not a better fit.
+PRECISION = 1e-12
 # PySR's "best": among candidates whose loss is within this factor of the minimum loss,
 # take the one with the highest score.
 BEST_LOSS_FACTOR = 1.5
@@ -123,8 +127,15 @@ def pysr_scores(complexities: np.ndarray, losses: np.ndarray) -> np.ndarray:
     return scores
 
 
-def select_index(losses: np.ndarray, scores: np.ndarray, model_selection: str) -> int:
-    """Index picked by PySR's ``model_selection`` rule on a front sorted by complexity."""
+def select_index(
+    losses: np.ndarray, scores: np.ndarray, model_selection: str, noise_floor: float | None = None
+) -> int:
+    """Index picked by ``model_selection`` on a front sorted by complexity: PySR's
+    ``"best"`` / ``"accuracy"`` / ``"score"``, or ``"floor"``: the simplest candidate whose loss
+    is within :data:`BEST_LOSS_FACTOR` of the larger of ``noise_floor`` (the error the
+    distilled network itself leaves, e.g. its validation MSE) and the front's minimum loss,
+    or below round-off (:data:`PRECISION` of the simplest candidate's loss). A longer
+    candidate that only fits the network's own errors, or round-off, is not preferred."""
     if model_selection not in MODEL_SELECTIONS:
         raise ValueError(
             f"model_selection={model_selection!r} is not one of {', '.join(MODEL_SELECTIONS)}"
@@ -134,6 +145,10 @@ def select_index(losses: np.ndarray, scores: np.ndarray, model_selection: str) -
         return int(np.argmin(losses))
     if model_selection == "score":
         return int(np.argmax(scores))
+    if model_selection == "floor":
+        level = BEST_LOSS_FACTOR * max(noise_floor or 0.0, float(np.min(losses)))
+        level = max(level, PRECISION * float(losses[0]))
+        return int(np.argmax(losses <= level))
     eligible = losses <= BEST_LOSS_FACTOR * np.min(losses)
     return int(np.argmax(np.where(eligible, scores, -np.inf)))
 
@@ -157,22 +172,23 @@ class ParetoFront:
         Why this dimension was not searched (its variance is negligible, or it is constant):
         the front is then the dimension's mean alone. None for a searched front.
     known_law : str or None
-        The law last given to :meth:`mark_law`; each candidate's ``recovers_law`` metric
-        (1.0 or 0.0) says whether it recovers it.
+        The law of :meth:`mark_law` (candidates' ``recovers_law`` metric: 1.0 or 0.0).
     units_penalty : float
-        Set by :meth:`mark_units`: the pick multiplies the loss of candidates whose
-        ``dim_consistent`` metric is 0 by ``1 + units_penalty`` (see :mod:`symtorch_lab.units`).
+        Of :meth:`mark_units`: the pick counts inconsistent losses ``1 + units_penalty`` times.
     """
 
     skipped: str | None = None
     known_law: str | None = None
     units_penalty: float = 0.0
+    decomposition: str | None = None  # the split a decomposed search used (symtorch_lab.decompose)
+    noise_floor: float | None = None
 
     def __init__(
         self,
         candidates: Iterable[Candidate],
         model_selection: str = "best",
         selection_loss: str | None = None,
+        noise_floor: float | None = None,
     ):
         front = pareto_candidates(candidates)
         if not front:
@@ -184,6 +200,7 @@ class ParetoFront:
         )
         self.selection_loss = selection_loss
         self.model_selection = model_selection
+        self.noise_floor = None if noise_floor is None else float(noise_floor)
         self.selected_index = self._rule_index(model_selection)
 
     # --- selection -------------------------------------------------------------------
@@ -196,11 +213,9 @@ class ParetoFront:
             comp = np.array([c.complexity for c in self.candidates])
             scores = pysr_scores(comp, losses)
         if self.units_penalty:  # inconsistent candidates look worse to the rule (units.py)
-            bad = np.array([c.metrics.get("dim_consistent", 1.0) == 0.0 for c in self])
-            losses = np.where(bad, losses * (1.0 + self.units_penalty), losses)
-            comp = np.array([c.complexity for c in self.candidates])
-            scores = pysr_scores(comp, losses)
-        return select_index(losses, scores, model_selection)
+            losses = _marks.penalised(self.candidates, losses, self.units_penalty)
+            scores = pysr_scores(np.array([c.complexity for c in self.candidates]), losses)
+        return select_index(losses, scores, model_selection, self.noise_floor)
 
     def select(self, model_selection: str | None = None) -> Candidate:
         """Apply a selection rule, remember it as the pick, and return the candidate."""
@@ -243,24 +258,18 @@ class ParetoFront:
 
     # --- marks ------------------------------------------------------------------------
     def mark_law(self, law: str | None, **kwargs: Any) -> ParetoFront:
-        """Mark (in place) the candidates that recover ``law`` (infix over the front's
-        variables): metric ``recovers_law`` is 1.0 when, after snapping constants, the
-        difference or ratio to the law is constant (:func:`symtorch_lab.science.recovers`;
-        ``kwargs`` go there). ``None`` removes the marks. Returns the front."""
+        """Mark (in place) the candidates that recover ``law`` (metric ``recovers_law``;
+        :func:`symtorch_lab.science.recovery.mark_law`; None clears). Returns the front."""
         from .science.recovery import mark_law
 
         return mark_law(self, law, **kwargs)
 
-    def mark_units(self, units, dim: int = 0, *, dimensionless_constants: bool = False,
-                   units_penalty: float | None = None) -> ParetoFront:  # fmt: skip
+    def mark_units(self, units, dim: int = 0, **kwargs: Any) -> ParetoFront:
         """Mark (in place) each candidate dimensionally consistent or not (metric
-        ``dim_consistent``); ``units`` as in :func:`symtorch_lab.units.units_spec`. With
-        ``units_penalty`` the pick prefers consistent candidates. Returns the front."""
-        from .units import mark_units, units_spec
+        ``dim_consistent``; :func:`symtorch_lab.units.mark_units`). Returns the front."""
+        from .units import mark_units
 
-        names = self.candidates[0].expression.variable_names
-        spec = units_spec(units, names, dimensionless_constants=dimensionless_constants)
-        return mark_units(self, spec, dim, units_penalty)
+        return mark_units(self, units, dim, **kwargs)
 
     # --- validation ------------------------------------------------------------------
     def rescore(self, X_val: np.ndarray, y_val: np.ndarray) -> ParetoFront:
@@ -277,8 +286,9 @@ class ParetoFront:
         out.selection_loss = "val_loss"
         out.model_selection = self.model_selection
         out.known_law, out.units_penalty = self.known_law, self.units_penalty
+        out.noise_floor = self.noise_floor
         out.selected_index = out._rule_index(self.model_selection)
-        out.skipped = self.skipped
+        out.skipped, out.decomposition = self.skipped, self.decomposition
         return out
 
     # --- views -----------------------------------------------------------------------
@@ -307,10 +317,9 @@ class ParetoFront:
             "selected_index": self.selected_index,
             "candidates": [c.to_json() for c in self.candidates],
         }
-        if self.skipped is not None:
-            data["skipped"] = self.skipped
-        if self.known_law is not None:
-            data["known_law"] = self.known_law
+        for key in ("skipped", "decomposition", "noise_floor", "known_law"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
         if self.units_penalty:
             data["units_penalty"] = self.units_penalty
         return data
@@ -325,7 +334,9 @@ class ParetoFront:
         sel_loss = data.get("selection_loss")
         if sel_loss not in (None, "val_loss"):
             raise ValueError(f"selection_loss={sel_loss!r} must be null or 'val_loss'")
-        front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss)
+        floor = data.get("noise_floor")
+        floor = None if floor is None else _as_float(floor, "noise_floor")
+        front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss, floor)
         law = data.get("known_law")
         if law is not None and (not isinstance(law, str) or len(law) > 500):
             raise ValueError(f"front 'known_law' must be a short string, got {law!r:.60}")
@@ -339,6 +350,10 @@ class ParetoFront:
         if skipped is not None and (not isinstance(skipped, str) or len(skipped) > 500):
             raise ValueError(f"front 'skipped' must be a short string, got {skipped!r:.60}")
         front.skipped = skipped
+        split = data.get("decomposition")
+        if split is not None and (not isinstance(split, str) or len(split) > 500):
+            raise ValueError(f"front 'decomposition' must be a short string, got {split!r:.60}")
+        front.decomposition = split
         return front
 
     def __len__(self) -> int:
@@ -351,31 +366,23 @@ class ParetoFront:
         return self.candidates[i]
 
     def __repr__(self) -> str:
-        cols = [(k, h) for k, h in _MARKS if any(k in c.metrics for c in self.candidates)]
-        head = "".join(f"{h:>6}" for _, h in cols)
+        cols = _marks.columns(self.candidates)
+        head = _marks.header(cols)
         lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}{head}  equation"]
         for i, cand in enumerate(self.candidates):
             mark = ">>>" if i == self.selected_index else ""
-            flags = "".join(f"{_flag(cand.metrics.get(k)):>6}" for k, _ in cols)
+            flags = _marks.flags(cand, cols)
             lines.append(
                 f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}{flags}  "
                 f"{cand.expression}"
             )
         lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
-        if self.known_law is not None:
-            lines.append(f"(law: yes = recovers the known law {self.known_law})")
-        if cols and cols[-1][0] == "dim_consistent":
-            lines.append("(units: yes = dimensionally consistent)")
+        lines.extend(_marks.notes(self.known_law, cols))
         if self.skipped is not None:
             lines.append(f"(not searched: {self.skipped})")
+        if self.decomposition is not None:
+            lines.append(f"(decomposition tested on the network: {self.decomposition})")
         return "\n".join(lines)
-
-
-_MARKS = (("recovers_law", "law"), ("dim_consistent", "units"))
-
-
-def _flag(value: float | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
 
 
 def _json_float(value: float) -> float | str:

@@ -272,16 +272,47 @@ def units_spec(
     return UnitSpec(inputs, outputs, dimensionless_constants)
 
 
-def mark_units(front, spec: UnitSpec, dim: int = 0, penalty: float | None = None):
-    """Set the ``dim_consistent`` metric (1.0 or 0.0) of each candidate of ``front`` in place;
-    with a ``penalty`` the front's pick then prefers consistent candidates (module docstring)."""
+def mark_units(
+    front,
+    units: Mapping[str, object] | UnitSpec,
+    dim: int = 0,
+    *,
+    dimensionless_constants: bool = False,
+    units_penalty: float | None = None,
+):
+    """Set the ``dim_consistent`` metric (1.0 or 0.0) of each candidate of ``front`` in place
+    (``units`` as in :func:`units_spec`); with ``units_penalty`` the front's pick then prefers
+    consistent candidates (module docstring). Returns the front."""
+    names = front.candidates[0].expression.variable_names
+    spec = units_spec(units, names, dimensionless_constants=dimensionless_constants)
+    penalty = units_penalty
     front.candidates = tuple(
         c.with_metrics(dim_consistent=float(spec.consistent(c.expression, dim)))
         for c in front.candidates
     )
     if penalty is not None:
-        if not penalty >= 0:
+        if not penalty >= 0:  # also refuses nan
             raise ValueError(f"units_penalty must be >= 0, got {penalty!r}")
         front.units_penalty = float(penalty)
         front.select(front.model_selection)
+    return front
+
+
+def check_marks(distiller, names: Sequence[str]) -> None:
+    """A ``Distiller``'s ``known_law`` and ``units`` read against ``names`` (before a search)."""
+    if distiller.known_law is not None:
+        Expression.from_infix(distiller.known_law, names)
+    if distiller.units is not None:
+        units_spec(distiller.units, names)
+
+
+def marked(distiller, front, dim: int):
+    """A ``Distiller``'s final ``front`` with its known-law and units marks (and pick)."""
+    if distiller.known_law is not None:
+        front.mark_law(distiller.known_law)
+    if distiller.units is not None:
+        front.mark_units(
+            distiller.units, dim, dimensionless_constants=distiller.dimensionless_constants,
+            units_penalty=distiller.units_penalty,
+        )  # fmt: skip
     return front
