@@ -38,6 +38,7 @@ CASES: tuple[tuple[str, Mapping[str, Any]], ...] = (
     ("symtorch_lab.science.pinn", {"system": "heat"}),
     ("symtorch_lab.science.pinn", {"system": "logistic"}),
     ("symtorch_lab.science.pinn", {"system": "damped_oscillator"}),
+    ("symtorch_lab.science.pinn", {"system": "wave"}),
     ("symtorch_lab.science.lorenz", {}),
 )
 """(module, keyword arguments of its ``recover``) per row, in table order."""
