@@ -28,6 +28,8 @@ import numpy as np
 from pyoperon.sklearn import SymbolicRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+from _results import machine, save  # noqa: E402
+
 from symtorch_lab.backends import SearchSpec  # noqa: E402
 from symtorch_lab.backends.operon import OperonBackend  # noqa: E402
 from symtorch_lab.distill import Distiller  # noqa: E402
@@ -142,6 +144,17 @@ def report(args, wall, cpu, lowest) -> None:
         worst = max(ratio(wall, label) for label in labels)
         verdict = "ok" if worst <= GOAL else "MISSED"
         print(f"{name} / raw wall time <= {worst:.2f} (goal <= {GOAL}): {verdict}")
+    save(
+        {
+            "settings": vars(args),
+            "machine": machine(),
+            "wall_best_s": {label: min(times) for label, times in wall.items()},
+            "cpu_best_s": {label: min(times) for label, times in cpu.items()},
+            "wall_ratio": {label: ratio(wall, label) for label in wall},
+            "cpu_ratio": {label: ratio(cpu, label) for label in cpu},
+        },
+        Path(__file__).parent / "results" / "bench_operon_overhead.json",
+    )
 
 
 def ratio(times: dict[str, list[float]], label: str) -> float:

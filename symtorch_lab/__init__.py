@@ -29,6 +29,10 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "session",
+    "SlimeExplainer": "slime",
+    "Explanation": "explanation",
+    "lime_explanation": "lime_baseline",
+    "local_fidelity": "neighbourhood",
     "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
 }
 _SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")

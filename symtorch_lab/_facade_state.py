@@ -113,6 +113,8 @@ def to_json(wrapper) -> dict[str, Any]:
         "shapes": None if shapes is None else [list(shapes[0]), list(shapes[1])],
         "n_transforms": len(wrapper._transforms),
         "fronts": {str(d): f.to_json() for d, f in sorted(wrapper.fronts_.items())},
+        "slime_fronts": {str(d): f.to_json() for d, f in sorted(wrapper.slime_fronts_.items())},
+        "slime": bool(wrapper._slime),
         "chosen": {str(d): int(c) for d, c in wrapper._chosen.items()},
         "pruning": None if wrapper.pruning is None else wrapper.pruning.to_json(),
     }
@@ -128,6 +130,10 @@ def apply_json(wrapper, data: Any) -> None:
     n_out = _count(data.get("output_dims"), where, "output_dims", allow_none=True)
     shapes = _shapes(data.get("shapes"), where)
     fronts = _fronts(data.get("fronts"), n_out, where)
+    slime_fronts = _fronts(data.get("slime_fronts", {}), n_out, where)
+    slime = data.get("slime", False)
+    if not isinstance(slime, bool):
+        raise ValueError(f"{where}: 'slime' must be true or false")
     n_transforms = _count(data.get("n_transforms"), where, "n_transforms")
     if n_transforms and len(wrapper._transforms) != n_transforms:
         raise ValueError(
@@ -136,18 +142,19 @@ def apply_json(wrapper, data: Any) -> None:
             "before load_state_dict"
         )
     wrapper.output_dims, wrapper._shapes, wrapper.fronts_ = n_out, shapes, fronts
+    wrapper.slime_fronts_ = slime_fronts
     if data.get("pruning") is not None:
         plan = PruningPlan.from_json(data["pruning"])
         wrapper.setup_pruning(plan.initial_dim, plan.target_dim, plan.total_steps,
                               plan.end_step_frac, plan.decay_rate)  # fmt: skip
     chosen = data.get("chosen") or {}
-    if not isinstance(chosen, dict) or len(chosen) > len(fronts):
+    if not isinstance(chosen, dict) or len(chosen) > len(slime_fronts if slime else fronts):
         raise ValueError(f"{where}: 'chosen' must map distilled dims to complexities")
     picks = {int(_count(int(d) if str(d).isdigit() else d, where, "dim")): _count(c, where, "c")
              for d, c in chosen.items()}  # fmt: skip
-    _check_chosen(picks, fronts, where)
+    _check_chosen(picks, slime_fronts if slime else fronts, where)
     if picks:
-        wrapper._install(picks)
+        wrapper._install(picks, slime)
     else:
         wrapper.switch_to_block()
 

@@ -43,18 +43,25 @@ def weighted_mse(pred: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return value if np.isfinite(value) else np.inf
 
 
-def _jacobian(fn: Callable, columns: dict[int, torch.Tensor], c: np.ndarray, n: int) -> np.ndarray:
-    """``d pred[r] / d c[i]`` as an ``(n, k)`` array from a single backward pass.
+def _jacobian(
+    fn: Callable, columns: dict[int, torch.Tensor], c: np.ndarray, row_weight: torch.Tensor
+) -> np.ndarray:
+    """``row_weight[r] * d pred[r] / d c[i]`` as an ``(n, k)`` array from a single backward pass.
 
-    Every constant is fed as its own per-row copy (a leaf of shape ``(n,)``); row ``r`` of the
-    prediction depends only on row ``r`` of each copy, so the gradient of ``pred.sum()`` with
-    respect to copy ``i`` is exactly column ``i`` of the Jacobian.
+    Every constant is fed as its own per-row copy (row ``i`` of one ``(k, n)`` leaf); row ``r``
+    of the prediction depends only on column ``r`` of that leaf, so the gradient of
+    ``(row_weight * pred).sum()`` with respect to it is exactly the weighted Jacobian,
+    transposed. One leaf (not ``k``) and the weights folded into the backward pass keep the
+    per-iteration overhead low: this runs once per Levenberg-Marquardt step.
     """
-    leaves = [torch.full((n,), value, dtype=torch.float64, requires_grad=True) for value in c]
+    n = len(row_weight)
+    leaf = torch.from_numpy(np.repeat(c[:, None], n, axis=1)).requires_grad_(True)
     with torch.enable_grad():
-        pred = fn(columns, leaves)
-        grads = torch.autograd.grad(pred.sum(), leaves, allow_unused=True)
-    return np.stack([np.zeros(n) if g is None else g.numpy() for g in grads], axis=1)
+        pred = fn(columns, leaf.unbind(0))
+        if pred.shape != row_weight.shape:  # a prediction that does not depend on the data
+            pred = pred.expand(row_weight.shape)
+        (grad,) = torch.autograd.grad(pred, leaf, grad_outputs=row_weight, allow_unused=True)
+    return np.zeros((n, len(c))) if grad is None else grad.numpy().T
 
 
 def least_squares_constants(
@@ -78,8 +85,10 @@ def least_squares_constants(
         r = sqrt_w * (predict(c) - y)
         return np.where(np.isfinite(r), r, _BAD_RESIDUAL)
 
+    torch_sqrt_w = torch.as_tensor(sqrt_w, dtype=torch.float64)
+
     def jacobian(c: np.ndarray) -> np.ndarray:
-        jac = _jacobian(formula.torch_fn, torch_columns, c, len(y)) * sqrt_w[:, None]
+        jac = _jacobian(formula.torch_fn, torch_columns, c, torch_sqrt_w)
         return np.where(np.isfinite(jac), jac, 0.0)
 
     before = weighted_mse(predict(start), y, w)

@@ -233,11 +233,12 @@ class Distiller:
         def fit_one(dim: int) -> None:
             self._board.start(dim)
             try:
-                self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+                elapsed = self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
             finally:
                 if self._stop_event.is_set():
                     self.stopped_dims_.add(dim)
                 self._board.finish(dim, filed=dim in self.fronts_)
+            self._announce_final(dim, dims, elapsed)
 
         _dims.run_dims(search, fit_one, n_jobs, self._stop_event)
         self.stopped_ = self.stopped_ or self._stop_event.is_set()
@@ -265,6 +266,19 @@ class Distiller:
         return np.column_stack([self.fronts_[d].selected.expression.numpy(X) for d in dims])
 
     # --- internals -------------------------------------------------------------------
+    def _announce_final(self, dim: int, dims, elapsed: float) -> None:
+        """The final front of ``dim`` to the callbacks, ``dim`` in ``done`` (as the fan-out
+        path does): a session files it at once, so a save keeps it while other dims run."""
+        front = self.fronts_.get(dim)
+        if front is None or not self.callbacks:
+            return
+        event = DistillProgress(
+            dim, tuple(dims), self.n_generations_.get(dim, 0), elapsed, front,
+            **self._board.snapshot(),
+        )  # fmt: skip
+        for cb in self.callbacks:  # the dim is over: a True ("stop it") stops nothing else
+            cb(event)
+
     def _backend_options(self) -> dict:
         """PySR-only keywords go to the PySR backend (Operon ignores them, with a warning)."""
         name = self.backend.strip().lower() if isinstance(self.backend, str) else None
@@ -308,6 +322,7 @@ class Distiller:
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = units.marked(self, front, dim)
         self.best_[dim] = front.selected
+        return live.elapsed  # seconds at the last generation (the fan-out path ignores it)
 
     def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
         names = self.variable_names_
@@ -334,11 +349,12 @@ class _LiveFront:
         self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
         self.scale = scale
         self.generation = 0
+        self.elapsed = 0.0
         self.stopped = False
         self._parsed: dict[str, Expression] = {}
 
     def __call__(self, progress: Progress) -> bool | None:
-        self.generation = progress.generation
+        self.generation, self.elapsed = progress.generation, progress.elapsed
         if not self.distiller.callbacks:
             return None
         event = DistillProgress(

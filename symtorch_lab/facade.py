@@ -24,6 +24,7 @@ from torch import nn
 
 from . import _facade_state as state
 from ._facade_block import CallableBlock, distill_params
+from ._facade_slime import slime_fronts
 from ._regressor_view import RegressorView
 from .front import Candidate, ParetoFront
 from .pruning import PruningPlan, keep_most_active
@@ -50,6 +51,9 @@ class SymbolicModel(nn.Module):
             self._callable = block
         self.block_name = block_name or f"block_{id(self)}"
         self.fronts_: dict[int, ParetoFront] = {}
+        self.slime_fronts_: dict[int, ParetoFront] = {}
+        self.slime_explanations_: dict = {}  # dim -> Explanation of the last SLIME distill
+        self._slime = False  # the switched expressions come from the SLIME fronts
         self._surrogate: SymbolicSurrogate | None = None
         self._shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._transforms: tuple = ()
@@ -105,6 +109,8 @@ class SymbolicModel(nn.Module):
         save_path: str | None = None,
         sr_params: dict | None = None,
         fit_params: dict | None = None,
+        SLIME: bool = False,  # noqa: N803 - SymTorch's name
+        slime_params: dict | None = None,
     ):
         """Record the block on ``inputs`` and search expressions for its outputs.
 
@@ -112,7 +118,17 @@ class SymbolicModel(nn.Module):
         ``parent_model`` is given. With pruning set up, only the active dims are searched.
         ``save_path`` writes each front as JSON to ``save_path/block_name/dim<d>.json``.
         Returns the front of ``output_dim`` (an int) or a dict of fronts.
+
+        ``SLIME=True`` explains the block locally at ``slime_params["x"]`` (SymTorch's
+        ``J_nn``, ``num_synthetic``, ``real_weighting``; see :mod:`symtorch_lab._facade_slime`);
+        its fronts are ``slime_fronts_`` and the other methods take ``SLIME=True`` to use them.
         """
+        if SLIME:
+            dims = None if output_dim is None else [int(d) for d in np.atleast_1d(output_dim)]
+            found = slime_fronts(self, inputs, dims, parent_model, variable_transforms,
+                                 sr_params, fit_params, slime_params)  # fmt: skip
+            self.slime_fronts_.update(found)
+            return found[int(output_dim)] if isinstance(output_dim, int | np.integer) else found
         if parent_model is not None and not isinstance(self.block, nn.Module):
             raise ValueError(f"{self.block_name}: parent_model needs an nn.Module block")
         names, weights = state.split_fit_params(fit_params, self.block_name)
@@ -191,24 +207,32 @@ class SymbolicModel(nn.Module):
         self._cache = None
 
     # --- switch ------------------------------------------------------------------------
-    def switch_to_symbolic(self, complexity: int | Sequence[int] | None = None) -> None:
+    def switch_to_symbolic(
+        self,
+        complexity: int | Sequence[int] | None = None,
+        SLIME: bool = False,  # noqa: N803 - SymTorch's name
+    ) -> None:
         """Use the expressions in forward: the pick of each dim, or the given complexity
         (an int for all dims or a list in dim order; see :func:`choose`). With pruning set
-        up, the active dims are switched and the pruned ones give zero."""
-        if not self.fronts_:
-            raise RuntimeError(f"{self.block_name}: nothing distilled yet; call distill() first")
+        up, the active dims are switched and the pruned ones give zero. ``SLIME=True`` uses
+        the local SLIME fronts."""
+        fronts = self.slime_fronts_ if SLIME else self.fronts_
+        if not fronts:
+            what = "distill(..., SLIME=True)" if SLIME else "distill()"
+            raise RuntimeError(f"{self.block_name}: nothing distilled yet; call {what} first")
         dims = self.get_active_dimensions() if self.pruning else list(range(self.output_dims))
-        missing = [d for d in dims if d not in self.fronts_]
+        missing = [d for d in dims if d not in fronts]
         if missing:
             raise RuntimeError(
                 f"{self.block_name}: distill output dims {missing} before switching "
-                f"(distilled: {sorted(self.fronts_)})"
+                f"(distilled: {sorted(fronts)})"
             )
-        picks = {d: self._choose(d, _nth(complexity, i)) for i, d in enumerate(dims)}
-        self._install({d: c.complexity for d, c in picks.items()})
+        picks = {d: self._choose(d, _nth(complexity, i), SLIME) for i, d in enumerate(dims)}
+        self._install({d: c.complexity for d, c in picks.items()}, SLIME)
 
-    def _install(self, chosen: dict[int, int]) -> None:
-        exprs = [_at(self.fronts_[d], c).expression for d, c in sorted(chosen.items())]
+    def _install(self, chosen: dict[int, int], slime: bool = False) -> None:
+        fronts = self.slime_fronts_ if slime else self.fronts_
+        exprs = [_at(fronts[d], c).expression for d, c in sorted(chosen.items())]
         in_shape, _ = self._shapes
         self._surrogate = SymbolicSurrogate(
             exprs,
@@ -217,20 +241,21 @@ class SymbolicModel(nn.Module):
             input_transforms=self._transforms or None,
             path=self.block_name,
         )
-        self._chosen = dict(sorted(chosen.items()))
+        self._chosen, self._slime = dict(sorted(chosen.items())), slime
 
     def switch_to_block(self) -> None:
         """Go back to the original block."""
         self._surrogate = None
-        self._chosen = {}
+        self._chosen, self._slime = {}, False
 
-    def _choose(self, dim: int, complexity) -> Candidate:
-        if dim not in self.fronts_:
+    def _choose(self, dim: int, complexity, slime: bool = False) -> Candidate:
+        fronts = self.slime_fronts_ if slime else self.fronts_
+        if dim not in fronts:
             raise KeyError(
-                f"{self.block_name}: output dim {dim} has not been distilled; "
-                f"distilled dims: {sorted(self.fronts_)}"
+                f"{self.block_name}: output dim {dim} has not been distilled"
+                f"{' with SLIME=True' if slime else ''}; distilled dims: {sorted(fronts)}"
             )
-        return choose(self.fronts_[dim], complexity, f"{self.block_name}, dim {dim}")
+        return choose(fronts[dim], complexity, f"{self.block_name}, dim {dim}")
 
     # --- pruning -----------------------------------------------------------------------
     def setup_pruning(
@@ -271,10 +296,15 @@ class SymbolicModel(nn.Module):
         """PySR-style per-dim access: ``equations_``, ``get_best()``, ``sympy()``, ``latex()``."""
         return {d: RegressorView(f) for d, f in sorted(self.fronts_.items())}
 
-    def get_symbolic_function(self, dim: int = 0, complexity: int | None = None) -> Callable:
+    def get_symbolic_function(
+        self,
+        dim: int = 0,
+        complexity: int | None = None,
+        SLIME: bool = False,  # noqa: N803 - SymTorch's name
+    ) -> Callable:
         """The chosen expression of ``dim`` as a function of the block's RAW inputs (the
         ``variable_transforms`` are applied); numpy in → numpy out, torch in → torch out."""
-        expr = self._choose(dim, complexity).expression
+        expr = self._choose(dim, complexity, SLIME).expression
         transforms = self._transforms
 
         def f(x):
@@ -286,16 +316,17 @@ class SymbolicModel(nn.Module):
 
         return f
 
-    def show_symbolic_expression(self, dim=None, complexity=None) -> None:
+    def show_symbolic_expression(self, dim=None, complexity=None, SLIME=False) -> None:  # noqa: N803
         """Print the front of each dim (pick marked), or the candidate of a given complexity."""
-        dims = sorted(self.fronts_) if dim is None else np.atleast_1d(dim).tolist()
+        fronts = self.slime_fronts_ if SLIME else self.fronts_
+        dims = sorted(fronts) if dim is None else np.atleast_1d(dim).tolist()
         for i, d in enumerate(dims):
             if complexity is None:
-                cand = self._choose(d, None)
-                print(f"Output dim {d} of {self.block_name}:\n{self.fronts_[d]!r}")
+                cand = self._choose(d, None, SLIME)
+                print(f"Output dim {d} of {self.block_name}:\n{fronts[d]!r}")
                 print(f"Best: {cand.expression} (loss {cand.loss:.4g})")
             else:
-                cand = self._choose(d, _nth(complexity, i))
+                cand = self._choose(d, _nth(complexity, i), SLIME)
                 print(
                     f"Dimension {d} - Complexity {cand.complexity}: {cand.expression} "
                     f"(loss {cand.loss:.4g})"
@@ -323,7 +354,9 @@ class SymbolicModel(nn.Module):
 
     def __setstate__(self, data):  # torch.load of a whole model saved before 'pruning' existed
         super().__setstate__(data)
-        self.__dict__.setdefault("pruning", None)
+        for key, value in (("pruning", None), ("slime_fronts_", {}), ("slime_explanations_", {}),
+                           ("_slime", False)):  # fmt: skip
+            self.__dict__.setdefault(key, value)
 
 
 def choose(front: ParetoFront, complexity, where: str) -> Candidate:

@@ -172,10 +172,10 @@ def four_laws():
 def test_dims_searched_concurrently_equal_the_serial_run():
     """Same seed, same rows per dim: n_jobs changes the wall time, not the fronts."""
     X, Y = four_laws()
-    serial_running: list[tuple[int, ...]] = []
+    serial_running: list[tuple[int, ...]] = []  # of live events (a dim's final one: in done)
     serial = quick(
         niterations=6, timeout_in_seconds=None, n_jobs=1, callbacks=[
-            lambda e: serial_running.append(e.running)
+            lambda e: serial_running.append(e.running) if e.dim not in e.done else None
         ]
     ).fit(X, Y)  # fmt: skip
     concurrent = quick(niterations=6, timeout_in_seconds=None, n_jobs=4).fit(X, Y)
@@ -191,11 +191,20 @@ def test_dims_searched_concurrently_equal_the_serial_run():
 def test_progress_events_say_which_dims_are_done_and_running():
     X, Y = four_laws()
     events = []
-    quick(niterations=3, n_jobs=2, callbacks=[events.append]).fit(X, Y)
-    assert all(e.dim in e.running for e in events)
+    d = quick(niterations=3, n_jobs=2, callbacks=[events.append]).fit(X, Y)
+    assert all((e.dim in e.running) != (e.dim in e.done) for e in events)  # live xor final
     assert all(len(e.running) <= 2 and not set(e.done) & set(e.running) for e in events)
     assert max(len(e.done) for e in events) >= 2  # later dims see earlier ones done
     assert all(e.dims == (0, 1, 2, 3) for e in events)
+    # each dim's final front is announced as it lands (a session files and saves it at once)
+    final = {e.dim: e.front for e in events if e.dim in e.done}
+    assert final == d.fronts_
+
+
+def test_a_callback_stopping_a_dim_does_not_stop_the_next_through_its_final_event():
+    X, Y = four_laws()
+    d = quick(niterations=50, n_jobs=1, callbacks=[lambda e: e.generation >= 1]).fit(X, Y[:, :2])
+    assert sorted(d.fronts_) == [0, 1] and d.n_generations_[1] >= 1
 
 
 def test_constant_output_column_is_not_searched_and_says_why(product_data):

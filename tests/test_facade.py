@@ -260,8 +260,18 @@ def test_hostile_state_is_refused_before_it_allocates(distilled):
         ({"fronts": {"0": {"candidates": [{}] * 20_000}}}, "at most 10000"),
         ({"fronts": {"7": distilled.fronts_[0].to_json()}}, "not a dim below 2"),
         ({"shapes": [[10**9] * 9, [2]]}, "shapes must be"),
-        ({"pruning": {"initial_dim": 10**9, "target_dim": 1, "total_steps": 1,
-                      "end_step_frac": 0.5, "decay_rate": "exp"}}, "initial_dim"),  # fmt: skip
+        (
+            {
+                "pruning": {
+                    "initial_dim": 10**9,
+                    "target_dim": 1,
+                    "total_steps": 1,
+                    "end_step_frac": 0.5,
+                    "decay_rate": "exp",
+                }
+            },
+            "initial_dim",
+        ),  # fmt: skip
         ({"chosen": {"0": 999}}, "complexity 999 is not on a saved front"),
         ({"format": "pickle"}, "not a symtorch_lab.SymbolicModel state"),
     ]:
@@ -282,3 +292,61 @@ def test_state_with_transforms_asks_for_them_again(X):
     fresh.variable_transforms = transforms
     fresh.load_state_dict(sm.state_dict())
     torch.testing.assert_close(fresh(X), sm(X))
+
+
+# --- SLIME mode (SymTorch's distill(SLIME=True, slime_params=...)) ------------------------
+
+SLIME_SR = {**SR, "unary_operators": ["sin"], "niterations": 20}
+
+
+def local_law(x):
+    return x[:, 0] * x[:, 1] + np.sin(x[:, 2])
+
+
+@pytest.fixture
+def slimed():
+    X = np.random.default_rng(0).uniform(-2, 2, (400, 3))
+    sm = stl.SymbolicModel(local_law, block_name="func")
+    x0 = np.array([0.5, -1.0, 0.3])
+    sm.distill(X, SLIME=True, sr_params=SLIME_SR,
+               slime_params={"x": x0, "J_nn": 20, "num_synthetic": 300})  # fmt: skip
+    return sm, x0
+
+
+def test_slime_mode_explains_the_block_near_x(slimed, capsys):
+    sm, x0 = slimed
+    assert sorted(sm.slime_fronts_) == [0] and not sm.fronts_
+    near = x0 + np.random.default_rng(1).normal(0, 0.05, (50, 3))
+    g = sm.get_symbolic_function(0, SLIME=True)
+    rel = np.mean((g(near) - local_law(near)) ** 2) / np.var(local_law(near))
+    assert rel < 1e-2
+    sm.show_symbolic_expression(SLIME=True)
+    assert "Output dim 0 of func" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match=r"nothing distilled yet; call distill\(\) first"):
+        sm.switch_to_symbolic()  # the plain fronts are empty: SLIME's are separate
+    sm.switch_to_symbolic(SLIME=True)
+    np.testing.assert_allclose(sm(near)[:, 0], g(near), rtol=1e-5, atol=1e-6)
+
+
+def test_slime_mode_survives_state_dict(slimed):
+    sm, x0 = slimed
+    sm.switch_to_symbolic(SLIME=True)
+    fresh = stl.SymbolicModel(local_law, block_name="func")
+    fresh.load_state_dict(sm.state_dict())
+    near = x0[None, :] + 0.01
+    assert fresh._slime and fresh.using_symbolic
+    np.testing.assert_allclose(fresh(near), sm(near))
+
+
+def test_slime_params_are_checked_by_name():
+    X = np.random.default_rng(0).uniform(-2, 2, (100, 3))
+    sm = stl.SymbolicModel(local_law, block_name="func")
+    for params, error, match in [
+        ({"x": X[0], "J_n": 5}, TypeError, r"unknown slime_params \['J_n'\]"),
+        ({"x": X[0], "nn_metric": "cosine"}, ValueError, "only 'euclidean'"),
+        ({"x": X[0], "var": [1, 1, 1]}, ValueError, "'var' is not taken.*kernel_width"),
+        ({"x": X[0], "num_synthetic": 0}, ValueError, "num_synthetic > 0"),
+        ({"x": X[0, :2]}, ValueError, "x0 must have 3 features"),
+    ]:
+        with pytest.raises(error, match=match):
+            sm.distill(X, SLIME=True, sr_params=SLIME_SR, slime_params=params)

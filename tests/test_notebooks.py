@@ -14,6 +14,9 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 SMALL = {"TRAIN_STEPS": 300, "NITERATIONS": 15, "POPULATION_SIZE": 100}
+# notebooks/llm.ipynb: a tiny char-level GPT-2 trained in the notebook's temporary directory
+SMALL.update({"LM_TRAIN_STEPS": 30, "LM_LAYERS": 2, "LM_WIDTH": 32, "K_IN": 4, "K_OUT": 2})
+SMALL.update({"VAL_CHARS": 2048, "LAYERS": [0, 1]})
 
 
 def with_small_settings(nb: nbformat.NotebookNode, small: dict = SMALL) -> nbformat.NotebookNode:
