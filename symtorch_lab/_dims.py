@@ -280,7 +280,8 @@ def _search_key(X, Y, names, settings: Mapping[str, Any]) -> str:
         digest.update(repr(array.shape).encode())
         digest.update(array.tobytes())
     digest.update(repr(list(names)).encode())
-    kept = {k: v for k, v in settings.items() if k not in ("callbacks", "n_jobs", "executor")}
+    ignored = ("callbacks", "n_jobs", "executor", "known_law")  # known_law only marks fronts
+    kept = {k: v for k, v in settings.items() if k not in ignored}
     digest.update(repr(sorted(kept.items(), key=lambda kv: kv[0])).encode())
     return digest.hexdigest()
 

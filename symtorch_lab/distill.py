@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params, _restarts, fanout
+from . import _dims, _params, _restarts, fanout, units
 from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
@@ -87,6 +87,15 @@ class Distiller:
         (retried twice on Dask). Fronts equal the serial run's; live fronts stream back to
         ``callbacks`` and ``stop()`` reaches every job (a callback returning True stops them
         all). ``loss`` must then be picklable (a module-level function).
+    known_law : str, optional
+        A law in infix over the variable names (``"k*q1*q2/r^2"``): each final front marks
+        the candidates that recover it (``ParetoFront.mark_law``, metric ``recovers_law``).
+    units : mapping, optional
+        Units per variable and output (``{"x": "m", "t": "s", "y": "m/s"}``, see
+        :mod:`symtorch_lab.units`): each final front marks its candidates dimensionally
+        consistent or not (metric ``dim_consistent``). Constants are wildcards unless
+        ``dimensionless_constants``. The pick (not Operon's search, which cannot take it)
+        multiplies inconsistent candidates' losses by ``1 + units_penalty``.
     restarts : int
         Independent searches per dim (seeds ``random_state + i * 7919``) run in threads and
         merged into one front: both cores on one dim (:mod:`symtorch_lab._restarts`).
@@ -134,6 +143,10 @@ class Distiller:
         callbacks: Iterable[Callback] = (),
         validation_fraction: float = 0.0,
         refit: bool = True,
+        known_law: str | None = None,
+        units=None,
+        dimensionless_constants: bool = False,
+        units_penalty: float = 1000.0,
         decompose: bool = False,
         decompose_tol: float = 0.05,
         noise_floor: float | None = None,
@@ -157,6 +170,10 @@ class Distiller:
         self.callbacks = tuple(callbacks)
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.known_law = known_law
+        self.units = units
+        self.dimensionless_constants = dimensionless_constants
+        self.units_penalty = units_penalty
         self.decompose, self.decompose_tol = decompose, decompose_tol
         self.noise_floor = noise_floor
         if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
@@ -199,6 +216,7 @@ class Distiller:
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
+        units.check_marks(self, names)  # a typo in a law or a unit fails before the search
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
@@ -302,7 +320,7 @@ class Distiller:
             front = _decompose.extend_front(self, front, f, Xs, ys, ws)
         if len(val):
             front = front.rescore(X[val], y[val])
-        self.fronts_[dim] = front
+        self.fronts_[dim] = units.marked(self, front, dim)
         self.best_[dim] = front.selected
         return live.elapsed  # seconds at the last generation (the fan-out path ignores it)
 

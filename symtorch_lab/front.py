@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _marks
 from .expression import Expression
 
 MODEL_SELECTIONS = ("best", "accuracy", "score", "floor")
@@ -170,9 +171,15 @@ class ParetoFront:
     skipped : str or None
         Why this dimension was not searched (its variance is negligible, or it is constant):
         the front is then the dimension's mean alone. None for a searched front.
+    known_law : str or None
+        The law of :meth:`mark_law` (candidates' ``recovers_law`` metric: 1.0 or 0.0).
+    units_penalty : float
+        Of :meth:`mark_units`: the pick counts inconsistent losses ``1 + units_penalty`` times.
     """
 
     skipped: str | None = None
+    known_law: str | None = None
+    units_penalty: float = 0.0
     decomposition: str | None = None  # the split a decomposed search used (symtorch_lab.decompose)
     noise_floor: float | None = None
 
@@ -205,6 +212,9 @@ class ParetoFront:
             losses = np.array([c.metrics[self.selection_loss] for c in self.candidates])
             comp = np.array([c.complexity for c in self.candidates])
             scores = pysr_scores(comp, losses)
+        if self.units_penalty:  # inconsistent candidates look worse to the rule (units.py)
+            losses = _marks.penalised(self.candidates, losses, self.units_penalty)
+            scores = pysr_scores(np.array([c.complexity for c in self.candidates]), losses)
         return select_index(losses, scores, model_selection, self.noise_floor)
 
     def select(self, model_selection: str | None = None) -> Candidate:
@@ -246,6 +256,21 @@ class ParetoFront:
     def ids(self) -> list[str]:
         return [c.id for c in self.candidates]
 
+    # --- marks ------------------------------------------------------------------------
+    def mark_law(self, law: str | None, **kwargs: Any) -> ParetoFront:
+        """Mark (in place) the candidates that recover ``law`` (metric ``recovers_law``;
+        :func:`symtorch_lab.science.recovery.mark_law`; None clears). Returns the front."""
+        from .science.recovery import mark_law
+
+        return mark_law(self, law, **kwargs)
+
+    def mark_units(self, units, dim: int = 0, **kwargs: Any) -> ParetoFront:
+        """Mark (in place) each candidate dimensionally consistent or not (metric
+        ``dim_consistent``; :func:`symtorch_lab.units.mark_units`). Returns the front."""
+        from .units import mark_units
+
+        return mark_units(self, units, dim, **kwargs)
+
     # --- validation ------------------------------------------------------------------
     def rescore(self, X_val: np.ndarray, y_val: np.ndarray) -> ParetoFront:
         """Return a front whose selection uses the MSE on held-out data (``val_loss``)."""
@@ -260,6 +285,7 @@ class ParetoFront:
         out.candidates = tuple(rescored)
         out.selection_loss = "val_loss"
         out.model_selection = self.model_selection
+        out.known_law, out.units_penalty = self.known_law, self.units_penalty
         out.noise_floor = self.noise_floor
         out.selected_index = out._rule_index(self.model_selection)
         out.skipped, out.decomposition = self.skipped, self.decomposition
@@ -291,9 +317,11 @@ class ParetoFront:
             "selected_index": self.selected_index,
             "candidates": [c.to_json() for c in self.candidates],
         }
-        for key in ("skipped", "decomposition", "noise_floor"):
+        for key in ("skipped", "decomposition", "noise_floor", "known_law"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
+        if self.units_penalty:
+            data["units_penalty"] = self.units_penalty
         return data
 
     @classmethod
@@ -309,6 +337,11 @@ class ParetoFront:
         floor = data.get("noise_floor")
         floor = None if floor is None else _as_float(floor, "noise_floor")
         front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss, floor)
+        law = data.get("known_law")
+        if law is not None and (not isinstance(law, str) or len(law) > 500):
+            raise ValueError(f"front 'known_law' must be a short string, got {law!r:.60}")
+        front.known_law = law
+        front.units_penalty = _as_float(data.get("units_penalty", 0.0), "units_penalty")
         index = _as_int(data.get("selected_index", front.selected_index), "selected_index")
         if not 0 <= index < len(front):
             raise ValueError(f"selected_index {index} is outside the front of {len(front)}")
@@ -333,14 +366,18 @@ class ParetoFront:
         return self.candidates[i]
 
     def __repr__(self) -> str:
-        lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}  equation"]
+        cols = _marks.columns(self.candidates)
+        head = _marks.header(cols)
+        lines = [f"{'':3}{'complexity':>10}  {'loss':>11}  {'score':>9}{head}  equation"]
         for i, cand in enumerate(self.candidates):
             mark = ">>>" if i == self.selected_index else ""
+            flags = _marks.flags(cand, cols)
             lines.append(
-                f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}  "
+                f"{mark:3}{cand.complexity:>10}  {cand.loss:>11.4g}  {cand.score:>9.4g}{flags}  "
                 f"{cand.expression}"
             )
         lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
+        lines.extend(_marks.notes(self.known_law, cols))
         if self.skipped is not None:
             lines.append(f"(not searched: {self.skipped})")
         if self.decomposition is not None:

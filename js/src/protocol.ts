@@ -28,7 +28,8 @@ export type RequestType =
   | 'pick_candidate'
   | 'replace'
   | 'restore'
-  | 'compare';
+  | 'compare'
+  | 'set_known_law';
 
 /**
  * One named submodule. `path` is the engine's module path (`""` is the root model);
@@ -66,6 +67,9 @@ export interface ModuleTree {
 /**
  * One candidate expression on a Pareto front, for output dimension `dim`. `id` names
  * the expression for later requests; `text` and `latex` are for display only.
+ * `recovers_law` (present once a known law is set and the front is marked) and `units_ok`
+ * (present when the search had units) are the engine's marks (`ParetoFront.mark_law`,
+ * `ParetoFront.mark_units`).
  */
 export interface FrontPoint {
   dim: number;
@@ -74,6 +78,8 @@ export interface FrontPoint {
   id: string;
   text: string;
   latex: string;
+  recovers_law?: boolean;
+  units_ok?: boolean;
 }
 
 /**
@@ -160,6 +166,7 @@ export interface LabState {
   detail: CandidateDetail | null;
   records: CompareRecord[];
   error: string;
+  known_law: string;
 }
 
 /**
@@ -260,6 +267,18 @@ export interface Compare {
   model: string;
 }
 
+/**
+ * Mark the members of every front that recover `law` (infix over the module's input
+ * variables, parsed kernel-side by the whitelisted parser; `""` clears the marks).
+ */
+export interface SetKnownLaw {
+  v: number;
+  id: string;
+  type: 'set_known_law';
+  model: string;
+  law: string;
+}
+
 export type Request =
   | ListModels
   | GetTree
@@ -269,7 +288,8 @@ export type Request =
   | PickCandidate
   | Replace
   | Restore
-  | Compare;
+  | Compare
+  | SetKnownLaw;
 
 /**
  * Result of `list_models`.
@@ -363,4 +383,5 @@ export interface ResultByRequest {
   replace: ModuleRef;
   restore: ModuleRef;
   compare: Comparison;
+  set_known_law: ModuleRef;
 }

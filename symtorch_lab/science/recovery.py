@@ -10,9 +10,12 @@ the law is given as infix and parsed by :class:`~symtorch_lab.expression.Express
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from types import MappingProxyType
 
 import sympy
 
+from .._sympy_bridge import run_bounded
 from ..expression import Expression
 
 
@@ -56,3 +59,39 @@ def recovers(
         return True
     ratio = sympy.simplify(candidate / truth)
     return not ratio.free_symbols and ratio != 0
+
+
+RECOVERY_TIMEOUT_S = 5.0
+"""Longest sympy proof per candidate when marking a front; an unfinished one is "no"."""
+
+
+def mark_law(front, law: str | None, *, rtol: float = 1e-4, up_to: str = "offset_or_factor"):
+    """Set each candidate's ``recovers_law`` metric (1.0 or 0.0) on ``front`` in place.
+
+    The law is parsed first (``ValueError`` naming the bad token and the front's variables),
+    so a typo never marks nothing silently. ``None`` removes the marks. Candidates already
+    marked for the same law keep their mark (a live front is re-marked cheaply).
+    """
+    if law is None:
+        front.candidates = tuple(_without(c, "recovers_law") for c in front.candidates)
+        front.known_law = None
+        return front
+    names = front.candidates[0].expression.variable_names
+    Expression.from_infix(law, names)  # fail fast on bad text, before any sympy work
+    same = front.known_law == law
+    marked = []
+    for cand in front.candidates:
+        if not (same and "recovers_law" in cand.metrics):
+            proof = run_bounded(
+                lambda c=cand: recovers(c.expression, law, names, rtol=rtol, up_to=up_to),
+                RECOVERY_TIMEOUT_S,
+            )
+            cand = cand.with_metrics(recovers_law=float(bool(proof)))
+        marked.append(cand)
+    front.candidates, front.known_law = tuple(marked), law
+    return front
+
+
+def _without(cand, key: str):
+    metrics = {k: v for k, v in cand.metrics.items() if k != key}
+    return replace(cand, metrics=MappingProxyType(metrics))

@@ -62,6 +62,7 @@ class LabLike(Protocol):
     def replace(self, path: str | None = None) -> None: ...
     def restore(self, path: str | None = None) -> None: ...
     def compare(self, data: Any = None, metric: Any = None, **kwargs: Any) -> Any: ...
+    def set_known_law(self, law: str | None) -> None: ...
 
 
 def _ref(lab: LabLike, request: P.Request, path: str) -> dict:
@@ -99,6 +100,9 @@ def engine_request(lab: LabLike, request: P.Request) -> dict:
         lab.replace(path)
     elif kind == "restore":
         lab.restore(path)
+    elif kind == "set_known_law":
+        lab.set_known_law(request["law"])
+        return _ref(lab, request, lab.selected_module or "")
     elif kind == "compare":
         lab.compare()
         rec = V.compare_record(lab.session.comparisons[-1])

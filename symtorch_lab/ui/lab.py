@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import nn
 
+from symtorch_lab.expression import Expression
 from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
@@ -186,6 +187,26 @@ class Lab:
         self.widget.error = ""
         self._publish()
         return result
+
+    def set_known_law(self, law: str | None) -> None:
+        """Mark the members of every front that recover ``law`` (infix over the module's
+        inputs, e.g. ``"q1*q2/r^2"``; ``""`` or None clears the marks). Bad text raises
+        ``ValueError`` naming the fault, before anything is marked; later searches mark their
+        fronts too (the session's ``known_law``)."""
+        law = (law or "").strip() or None
+        fronts = [f for job in self.session.jobs.values() for f in job.fronts.values()]
+        if law is not None:
+            for front in fronts:  # every front's variables must know the law's names
+                Expression.from_infix(law, front.candidates[0].expression.variable_names)
+        for front in fronts:
+            front.mark_law(law)
+        if law is None:
+            self.session.distiller_params.pop("known_law", None)
+        else:
+            self.session.distiller_params["known_law"] = law
+        self.widget.known_law = law or ""
+        self.widget.error = ""
+        self._publish()
 
     def save(self, file) -> None:
         """Write fronts, picks and replacements as JSON (the engine's session format)."""

@@ -89,6 +89,7 @@ RequestType = Literal[
     "replace",
     "restore",
     "compare",
+    "set_known_law",
 ]
 
 
@@ -125,7 +126,10 @@ class ModuleTree(TypedDict):
 
 class FrontPoint(TypedDict):
     """One candidate expression on a Pareto front, for output dimension ``dim``. ``id`` names
-    the expression for later requests; ``text`` and ``latex`` are for display only."""
+    the expression for later requests; ``text`` and ``latex`` are for display only.
+    ``recovers_law`` (present once a known law is set and the front is marked) and ``units_ok``
+    (present when the search had units) are the engine's marks (``ParetoFront.mark_law``,
+    ``ParetoFront.mark_units``)."""
 
     dim: int
     complexity: int
@@ -133,6 +137,8 @@ class FrontPoint(TypedDict):
     id: str
     text: str
     latex: str
+    recovers_law: NotRequired[bool]
+    units_ok: NotRequired[bool]
 
 
 class SearchStatus(TypedDict):
@@ -214,6 +220,8 @@ class LabState(TypedDict):
     detail: CandidateDetail | None
     records: list[CompareRecord]
     error: str
+    # physics marks: the known law the fronts are marked against ("" for none)
+    known_law: str
 
 
 # --------------------------------------------------------------------------- requests
@@ -306,6 +314,17 @@ class Compare(TypedDict):
     model: str
 
 
+class SetKnownLaw(TypedDict):
+    """Mark the members of every front that recover ``law`` (infix over the module's input
+    variables, parsed kernel-side by the whitelisted parser; ``""`` clears the marks)."""
+
+    v: int
+    id: str
+    type: Literal["set_known_law"]
+    model: str
+    law: str
+
+
 Request = (
     ListModels
     | GetTree
@@ -316,6 +335,7 @@ Request = (
     | Replace
     | Restore
     | Compare
+    | SetKnownLaw
 )
 _REQUESTS = _by_type(Request)
 
@@ -354,6 +374,7 @@ RESULTS: dict[str, type] = {
     "replace": ModuleRef,
     "restore": ModuleRef,
     "compare": Comparison,
+    "set_known_law": ModuleRef,
 }
 """Which result each request type is answered with (``ResultByRequest`` in TypeScript)."""
 

@@ -49,16 +49,18 @@ def front_points(fronts: Mapping[int, ParetoFront], cache: LatexCache) -> list[P
             if not math.isfinite(cand.loss):
                 continue
             text, latex = cache.text_latex(cand)
-            points.append(
-                {
-                    "dim": int(dim),
-                    "complexity": int(cand.complexity),
-                    "loss": float(cand.loss),
-                    "id": cand.id,
-                    "text": text,
-                    "latex": latex,
-                }
-            )
+            point: P.FrontPoint = {
+                "dim": int(dim),
+                "complexity": int(cand.complexity),
+                "loss": float(cand.loss),
+                "id": cand.id,
+                "text": text,
+                "latex": latex,
+            }
+            for key, metric in (("recovers_law", "recovers_law"), ("units_ok", "dim_consistent")):
+                if metric in cand.metrics:  # the engine's marks (front.mark_law / mark_units)
+                    point[key] = bool(cand.metrics[metric])  # type: ignore[literal-required]
+            points.append(point)
     return points
 
 

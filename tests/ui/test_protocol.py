@@ -23,6 +23,7 @@ VALID = [
     {"type": "replace", "model": "net", "path": "0"},
     {"type": "restore", "model": "net", "path": "0"},
     {"type": "compare", "model": "net"},
+    {"type": "set_known_law", "model": "net", "law": "k*q1*q2/r^2"},
 ]
 
 

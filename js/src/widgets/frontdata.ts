@@ -1,7 +1,8 @@
 /**
  * Front points → plotly traces and layout (pure data, no plotly import, so it is unit-tested in
  * node): complexity vs loss on a log axis, one trace per output dimension sorted by complexity,
- * picked points enlarged and outlined.
+ * picked points enlarged and outlined, members that recover the known law drawn as stars and
+ * dimensionally inconsistent ones as open circles.
  */
 import type { FrontPoint } from '../protocol';
 import { layoutFor, type ITheme } from './theme';
@@ -10,6 +11,17 @@ import { logAxis } from './ticks';
 /** Sorted output dims present in `points`. */
 export function dimsOf(points: FrontPoint[]): number[] {
   return [...new Set(points.map(p => p.dim))].sort((a, b) => a - b);
+}
+
+/** Plotly marker symbol of a point: the engine's law and units marks. */
+export function markSymbol(p: FrontPoint): string {
+  if (p.recovers_law) return 'star';
+  return p.units_ok === false ? 'circle-open' : 'circle';
+}
+
+function markNote(p: FrontPoint): string {
+  const law = p.recovers_law ? '<br>recovers the known law' : '';
+  return law + (p.units_ok === false ? '<br>dimensionally inconsistent' : '');
 }
 
 export function frontTraces(points: FrontPoint[], picked: Set<string>, accent: string): object[] {
@@ -25,10 +37,11 @@ export function frontTraces(points: FrontPoint[], picked: Set<string>, accent: s
       x: pts.map(p => p.complexity),
       y: pts.map(p => p.loss),
       customdata: pts.map(p => p.id),
-      text: pts.map(p => p.text),
+      text: pts.map(p => p.text + markNote(p)),
       hovertemplate: '%{text}<br>complexity %{x}, loss %{y:.3g}<extra>dim ' + dim + '</extra>',
       marker: {
         size: isSel.map(s => (s ? 14 : 9)),
+        symbol: pts.map(markSymbol),
         line: { width: isSel.map(s => (s ? 2 : 0)), color: accent }
       }
     };

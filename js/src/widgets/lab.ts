@@ -11,6 +11,7 @@ import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex } from './labdetail';
 import { buildLabDom, type ILabDom } from './labdom';
+import { buildLawDom, drawLaw, wireLaw } from './labmarks';
 import { disabledButtons, progressText, scoreText } from './labstate';
 import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
@@ -68,9 +69,14 @@ function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void
 }
 
 export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
-  const dom = buildLabDom(el);
+  const [dom, law] = [buildLabDom(el), buildLawDom()];
+  (dom.front as unknown as HTMLElement).after(law.form);
+  dom.score.after(law.mark);
   const view: IViewState = { busy: false, lostReply: '', lost: '' };
-  const redraw = () => drawState(dom, model, view);
+  const redraw = () => {
+    drawState(dom, model, view);
+    drawLaw(law, model.get('known_law'), model.get('detail'), model.get('points'));
+  };
   const requests = new WidgetRequester(
     watchConnection(model, message => {
       view.lost = message;
@@ -105,6 +111,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   dom.replace.addEventListener('click', () => send('replace', { path: path() }));
   dom.restore.addEventListener('click', () => send('restore', { path: path() }));
   dom.compareButton.addEventListener('click', () => send('compare', {}));
+  wireLaw(law, text => send('set_known_law', { law: text }));
   const front = () => frontOf(dom, model, el);
   const parity = () => {
     const detail = model.get('detail');
@@ -117,7 +124,8 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     ['change:detail', front],
     ['change:detail change:parity', parity],
     ['change:records', compare],
-    ['change:status change:module_status change:module change:error change:detail', redraw]
+    ['change:status change:module_status change:module change:error change:detail', redraw],
+    ['change:points change:known_law', redraw]
   ];
   handlers.forEach(([events, fn]) => model.on(events, fn));
   [front, parity, compare, redraw].forEach(fn => fn());
