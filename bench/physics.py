@@ -15,11 +15,13 @@ import argparse
 import csv
 import importlib
 import io
+import multiprocessing
 import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +34,20 @@ COLUMNS = ("system", "expected", "recovered", "constants", "wall_s", "law_on_fro
 BEGIN, END = "<!-- physics-table:begin -->", "<!-- physics-table:end -->"
 
 CASES: tuple[tuple[str, Mapping[str, Any]], ...] = (
+    ("symtorch_lab.science.lorenz", {}),  # the longest first: --jobs starts it at once
     ("symtorch_lab.science.nbody", {"system": "spring"}),
-    ("symtorch_lab.science.nbody", {"system": "r1"}),
-    ("symtorch_lab.science.nbody", {"system": "charge"}),
     ("symtorch_lab.science.pinn", {"system": "heat"}),
     ("symtorch_lab.science.pinn", {"system": "logistic"}),
     ("symtorch_lab.science.pinn", {"system": "damped_oscillator"}),
     ("symtorch_lab.science.pinn", {"system": "wave"}),
-    ("symtorch_lab.science.lorenz", {}),
 )
 """(module, keyword arguments of its ``recover``) per row, in table order."""
+SLOW_CASES: tuple[tuple[str, Mapping[str, Any]], ...] = (
+    ("symtorch_lab.science.nbody", {"system": "r1"}),
+    ("symtorch_lab.science.nbody", {"system": "charge"}),
+)
+"""Cases that need many more training steps (~10 CPU min each, not yet shown to recover the
+law on CPU): ``--slow`` adds them."""
 
 
 def load_case(module: str, log: Callable[[str], None] = print) -> Callable[..., dict] | None:
@@ -79,17 +85,26 @@ def run_case(recover: Callable[..., dict], kwargs: Mapping[str, Any], small: boo
 
 
 def run(cases: Iterable[tuple[str, Mapping[str, Any]]] = CASES, small: bool = False,
-        log: Callable[[str], None] = print) -> list[dict]:  # fmt: skip
-    """Every available case's row, in order (missing modules skipped)."""
-    rows = []
-    for module, kwargs in cases:
-        recover = load_case(module, log)
-        if recover is None:
-            continue
-        log(f"physics: {module}.recover({_kwargs(kwargs)}small={small}) ...")
-        rows.append(run_case(recover, kwargs, small))
-        log(f"physics:   {rows[-1].get('recovered')} ({rows[-1].get('wall_s')} s)")
-    return rows
+        log: Callable[[str], None] = print, jobs: int = 1) -> list[dict]:  # fmt: skip
+    """Every available case's row, in order (missing modules skipped); ``jobs > 1`` runs
+    that many cases at once in worker processes (each case trains on one torch thread)."""
+    cases = list(cases)
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            found = pool.map(_one, cases, [small] * len(cases))
+            return [row for row in found if row is not None]
+    return [row for row in (_one(case, small, log) for case in cases) if row is not None]
+
+
+def _one(case, small: bool, log: Callable[[str], None] = print) -> dict | None:
+    module, kwargs = case
+    recover = load_case(module, log)
+    if recover is None:
+        return None
+    log(f"physics: {module}.recover({_kwargs(kwargs)}small={small}) ...")
+    row = run_case(recover, kwargs, small)
+    log(f"physics:   {row.get('recovered')} ({row.get('wall_s')} s)")
+    return row
 
 
 def _kwargs(kwargs: Mapping[str, Any]) -> str:
@@ -164,10 +179,13 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--slow", action="store_true", help="add the n-body r1 and charge cases")
+    parser.add_argument("--jobs", type=int, default=1, help="cases run at once (processes)")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    cases = [c for c in CASES if not only or c[0].rpartition(".")[2] in only]
-    rows = run(cases, small=args.small)
+    every = CASES + (SLOW_CASES if args.slow else ())
+    cases = [c for c in every if not only or c[0].rpartition(".")[2] in only]
+    rows = run(cases, small=args.small, jobs=args.jobs)
     if not rows:
         print("physics: no case module is there yet; nothing written")
         return rows
