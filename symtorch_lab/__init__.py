@@ -29,7 +29,8 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "session",
-    "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
+    "Lab": "ui.lab",  # UI names: imported (with anywidget) on first use
+    "SlimeLab": "ui.slimelab",
 }
 _SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
 

@@ -23,6 +23,27 @@ This module imports no UI package.
 
 from typing import Any, Literal, NotRequired, TypedDict, get_args
 
+from symtorch_lab.ui.protocol_slime import (  # the SLIME section (see that module)
+    ExplainerInfo,
+    ExplainerList,
+    ExplainersEvent,
+    FeatureWeight,
+    ListExplainers,
+    SlimeEvent,
+    SlimeExplain,
+    SlimeFidelity,
+    SlimeFrontPoint,
+    SlimeGrid,
+    SlimeKind,
+    SlimeLimits,
+    SlimePhase,
+    SlimeRef,
+    SlimeSettings,
+    SlimeState,
+    SlimeStatus,
+    SlimeStop,
+    SlimeSummary,
+)
 from symtorch_lab.ui.schema import ProtocolError, check, fields
 
 __all__ = [
@@ -53,6 +74,26 @@ __all__ = [
     "KernelEvent",
     "ServerMessage",
     "RESULTS",
+    # SLIME (protocol_slime.py)
+    "SlimeKind",
+    "SlimePhase",
+    "SlimeSettings",
+    "SlimeLimits",
+    "SlimeGrid",
+    "SlimeFidelity",
+    "FeatureWeight",
+    "SlimeSummary",
+    "SlimeFrontPoint",
+    "SlimeStatus",
+    "SlimeState",
+    "ExplainerInfo",
+    "ListExplainers",
+    "SlimeExplain",
+    "SlimeStop",
+    "ExplainerList",
+    "SlimeRef",
+    "SlimeEvent",
+    "ExplainersEvent",
 ]
 
 PROTOCOL_VERSION = 1
@@ -75,6 +116,7 @@ ErrorCode = Literal[
     "unsupported_version",
     "unknown_model",
     "unknown_module",
+    "unknown_explainer",
     "not_implemented",
     "engine",
     "internal",
@@ -89,6 +131,9 @@ RequestType = Literal[
     "replace",
     "restore",
     "compare",
+    "list_explainers",
+    "slime_explain",
+    "slime_stop",
 ]
 
 
@@ -316,6 +361,9 @@ Request = (
     | Replace
     | Restore
     | Compare
+    | ListExplainers
+    | SlimeExplain
+    | SlimeStop
 )
 _REQUESTS = _by_type(Request)
 
@@ -354,6 +402,9 @@ RESULTS: dict[str, type] = {
     "replace": ModuleRef,
     "restore": ModuleRef,
     "compare": Comparison,
+    "list_explainers": ExplainerList,
+    "slime_explain": SlimeRef,
+    "slime_stop": SlimeRef,
 }
 """Which result each request type is answered with (``ResultByRequest`` in TypeScript)."""
 
@@ -403,9 +454,17 @@ class StatusEvent(TypedDict):
     status: SearchStatus
 
 
-KernelEvent = ModelsEvent | TreeEvent | StatusEvent
+KernelEvent = ModelsEvent | TreeEvent | StatusEvent | SlimeEvent | ExplainersEvent
 _EVENTS = _by_type(KernelEvent)
-ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent
+ServerMessage = (
+    OkResponse
+    | ErrorResponse
+    | ModelsEvent
+    | TreeEvent
+    | StatusEvent
+    | SlimeEvent
+    | ExplainersEvent
+)
 
 
 # --------------------------------------------------------------------------- functions
@@ -463,7 +522,8 @@ def error(code: ErrorCode, message: str, msg_id: str = "") -> ErrorResponse:
 
 
 def event(kind: str, **payload: object) -> KernelEvent:
-    """Build an event of type ``kind`` (``models``, ``tree``, ``status``), checked."""
+    """Build an event of type ``kind`` (``models``, ``tree``, ``status``, ``slime``,
+    ``explainers``), checked."""
     if kind not in _EVENTS:
         raise ValueError(f"unknown event type {kind!r}; valid: {sorted(_EVENTS)}")
     msg = {"v": PROTOCOL_VERSION, "type": kind, **payload}
