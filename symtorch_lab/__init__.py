@@ -29,6 +29,10 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "session",
+    "SlimeExplainer": "slime",
+    "Explanation": "explanation",
+    "lime_explanation": "lime_baseline",
+    "local_fidelity": "neighbourhood",
     "Lab": "ui.lab",  # UI names: imported (with anywidget) on first use
     "SlimeLab": "ui.slimelab",
 }

@@ -101,12 +101,19 @@ def fresh_sample(expl: Any) -> tuple[np.ndarray, np.ndarray]:
     return Z, neighbourhood.kernel(Z, expl.x0, expl.var, expl.kernel_width)
 
 
-def lime_baseline(explainer: Any, expl: Any, f) -> Any:
-    from symtorch_lab.slime import lime_explanation
+LIME_SAMPLES = 2000
 
-    return lime_explanation(f, training_data(explainer), expl.x0,
-                            feature_names=feature_names(explainer),
-                            random_state=expl.random_state)  # fmt: skip
+
+def lime_baseline(explainer: Any, expl: Any, f) -> Any:
+    """LIME's continuous local line (``discretize_continuous=False``, sampled around x0), so
+    its boundary is a line in the original units, on the explained scalar ``f``."""
+    from symtorch_lab.lime_baseline import lime_explanation
+
+    return lime_explanation(
+        None, training_data(explainer), expl.x0, feature_names=feature_names(explainer),
+        discretize_continuous=False, sample_around_instance=True, num_samples=LIME_SAMPLES,
+        random_state=expl.random_state, box=f,
+    )  # fmt: skip
 
 
 def views(ctl: SlimeController, run: Run, expl: Any) -> tuple[Any, P.SlimeSummary, dict]:
