@@ -86,6 +86,14 @@ def start(explainer: Any, x0: np.ndarray, settings: dict, on_front) -> Any:
     return explainer.explain_in_background(x0, on_front=on_front, **settings)
 
 
+def result(handle: Any) -> Any:
+    """The handle's Explanation, read in its own done-callback (the search thread):
+    ``handle.result()`` would join that very thread ("cannot join current thread")."""
+    if handle.error is not None:
+        raise handle.error
+    return handle._result
+
+
 def front_of(expl: Any) -> Any:
     return expl.front
 
@@ -132,8 +140,9 @@ def views(ctl: SlimeController, run: Run, expl: Any) -> tuple[Any, P.SlimeSummar
     if ctl.grid is not None:
         buffers["neighbours"] = V.f32(expl.neighbours[:, :2])
         buffers["synthetic"] = V.f32(expl.synthetic[:, :2])
-        buffers["slime_grid"] = V.f32(V.on_grid(expl.predict, ctl.grid, "SLIME g on the grid"))
-        buffers["lime_grid"] = V.f32(V.on_grid(lime.predict, ctl.grid, "LIME on the grid"))
+        box = V.local_window(expl.neighbours, expl.synthetic)
+        buffers["slime_grid"] = V.f32(V.on_grid(expl.predict, ctl.grid, "SLIME g on the grid", box))
+        buffers["lime_grid"] = V.f32(V.on_grid(lime.predict, ctl.grid, "LIME on the grid", box))
     else:
         pd = V.pd_features(effects, expl.used_features)
         curves = V.pd_curves([f, lime.predict, expl.predict], expl.x0, ctl.X, pd)

@@ -117,7 +117,7 @@ class SlimeController:
                     f"SLIME explanation {run.request} still running after {timeout} s"
                 )
             time.sleep(0.02)
-        self._coalescer.flush_now()
+        self._notify()  # now, on this thread: the views show the finished state when it returns
         if run is not None and run.phase == "error":
             raise RuntimeError(f"SLIME explanation {run.request} failed: {run.message}")
         return self.explanation
@@ -146,7 +146,7 @@ class SlimeController:
 
     def _on_done(self, run: Run, handle: Any) -> None:
         try:
-            expl = handle.result()
+            expl = A.result(handle)
         except Exception as exc:  # noqa: BLE001 - shown in the views, not raised in a thread
             run.phase, run.message, run.finished = "error", str(exc), time.monotonic()
             self._coalescer.mark("done")

@@ -72,13 +72,29 @@ def grid_points(lo: np.ndarray, hi: np.ndarray, size: int) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def on_grid(predict: Predict, grid: P.SlimeGrid, where: str) -> np.ndarray:
-    """``predict`` on the grid's points; values a surrogate cannot produce there become NaN."""
+def on_grid(
+    predict: Predict, grid: P.SlimeGrid, where: str, window: np.ndarray | None = None
+) -> np.ndarray:
+    """``predict`` on the grid's points; NaN (not drawn) outside ``window`` (rows lo, hi)
+    and where a surrogate cannot produce a float32 number."""
     lo = np.array([grid["x_min"], grid["y_min"]])
     hi = np.array([grid["x_max"], grid["y_max"]])
+    points = grid_points(lo, hi, grid["nx"])
     with np.errstate(all="ignore"):
-        z = _values(predict, grid_points(lo, hi, grid["nx"]), where)
-    return np.where(np.isfinite(z), z, np.nan)
+        z = _values(predict, points, where)
+    keep = np.isfinite(z) & (np.abs(z) < 1e30)  # float32-safe
+    if window is not None:
+        keep &= np.all((points >= window[0]) & (points <= window[1]), axis=1)
+    return np.where(keep, z, np.nan)
+
+
+def local_window(*samples: np.ndarray, pad: float = 0.25) -> np.ndarray:
+    """The box the local surrogates were fitted in (their samples' range, padded): a local
+    model's level set is drawn there only, not where it was never asked to be right."""
+    points = np.vstack([s[:, :2] for s in samples if len(s)])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return np.vstack([lo - pad * span, hi + pad * span])
 
 
 def f32(values: np.ndarray) -> bytes:
