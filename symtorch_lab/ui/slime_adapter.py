@@ -9,15 +9,12 @@ reads here means an engine change touches one module, not the controller or the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import slime_views as V
-
-if TYPE_CHECKING:
-    from symtorch_lab.ui.slime_control import Run, SlimeController
 
 SETTINGS = ("num_neighbours", "num_synthetic", "kernel_width")
 
@@ -124,8 +121,9 @@ def lime_baseline(explainer: Any, expl: Any, f) -> Any:
     )  # fmt: skip
 
 
-def views(ctl: SlimeController, run: Run, expl: Any) -> tuple[Any, P.SlimeSummary, dict]:
-    """LIME at the same point, the summary and the buffers (worker thread)."""
+def views(ctl: Any, run: Any, expl: Any) -> tuple[Any, P.SlimeSummary, dict]:
+    """LIME at the same point, the summary and the buffers (worker thread); ``ctl`` is the
+    ``SlimeController`` asking, ``run`` its request."""
     from symtorch_lab.neighbourhood import local_fidelity
 
     explainer = ctl.explainer

@@ -23,6 +23,10 @@ VALID = [
     {"type": "replace", "model": "net", "path": "0"},
     {"type": "restore", "model": "net", "path": "0"},
     {"type": "compare", "model": "net"},
+    {"type": "list_explainers"},
+    {"type": "slime_explain", "explainer": "slime", "x0": [0.5, -1.0]},
+    {"type": "slime_explain", "explainer": "slime", "row": 3, "settings": {"kernel_width": 0.7}},
+    {"type": "slime_stop", "explainer": "slime"},
 ]
 
 

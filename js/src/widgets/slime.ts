@@ -12,7 +12,7 @@ import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
 import { buildSlimeDom, type ISlimeDom, type SettingName } from './slimedom';
 import { drawSummary, drawSurface, drawTabular, purgePlots, type SlimeModel } from './slimeplot';
-import { statusText } from './slimetext';
+import { fmt, statusText } from './slimetext';
 import { onThemeChange } from './theme';
 
 /** Slider releases closer together than this send one request. */
@@ -29,7 +29,7 @@ function syncSliders(dom: ISlimeDom, model: AnyModel): void {
     input.max = String(hi);
     input.step = name === 'kernel_width' ? String((hi - lo) / 100) : '1';
     if (document.activeElement !== input) input.value = String(settings[name] ?? lo);
-    value.textContent = input.value;
+    value.textContent = fmt(Number(input.value));
   }
 }
 
@@ -87,7 +87,7 @@ export function renderSlime({ model, el }: RenderProps<SlimeModel>): () => void 
   };
   for (const name of Object.keys(dom.sliders) as SettingName[]) {
     const { input, value } = dom.sliders[name];
-    input.addEventListener('input', () => (value.textContent = input.value));
+    input.addEventListener('input', () => (value.textContent = fmt(Number(input.value))));
     input.addEventListener('change', again);
   }
   dom.stop.addEventListener('click', () => void send('slime_stop', { explainer: explainer() }));

@@ -73,7 +73,7 @@ export function buildSlimeDom(el: HTMLElement): ISlimeDom {
     title: node('div', 'stl-slime-title'),
     sliders,
     stop: button('stl-slime-stop', 'Stop', 'Stop the search; the partial front is kept'),
-    status: node('span', 'stl-slime-status'),
+    status: node('div', 'stl-slime-status'),
     rowPicker: node('div', 'stl-slime-rowpicker'),
     row: node('input', 'stl-slime-row'),
     explainRow: button('stl-slime-explain-row', 'Explain row', 'Explain this data row'),
@@ -85,7 +85,7 @@ export function buildSlimeDom(el: HTMLElement): ISlimeDom {
     front: node('div', 'stl-slime-front'),
     error: node('div', 'stl-slime-error')
   };
-  controls.append(dom.stop, dom.status);
+  controls.append(dom.stop);
   dom.row.type = 'number';
   dom.row.min = '0';
   dom.row.value = '0';
@@ -93,9 +93,10 @@ export function buildSlimeDom(el: HTMLElement): ISlimeDom {
   dom.rowPicker.append(node('span', 'stl-slime-slider-name', 'row'), dom.row, dom.explainRow);
   dom.error.setAttribute('role', 'alert');
   const side = node('div', 'stl-slime-side');
-  side.append(dom.latex, dom.numbers, dom.front);
+  side.append(dom.error, dom.latex, dom.numbers, dom.front);
   const main = node('div', 'stl-slime-main');
   main.append(dom.surface, dom.bars, side);
-  el.append(dom.title, controls, dom.rowPicker, dom.error, main, dom.pd);
+  // nothing above the surface changes height while explaining: a second click lands where aimed
+  el.append(dom.title, controls, dom.status, dom.rowPicker, main, dom.pd);
   return dom;
 }
