@@ -14,6 +14,8 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 SMALL = {"TRAIN_STEPS": 300, "NITERATIONS": 15, "POPULATION_SIZE": 100}
+# per-notebook overrides of SMALL (a notebook whose cells each run a search)
+SMALL_FOR = {"slime_teaching.ipynb": {"NITERATIONS": 5, "POPULATION_SIZE": 40}}
 
 
 def with_small_settings(nb: nbformat.NotebookNode, small: dict = SMALL) -> nbformat.NotebookNode:
@@ -64,7 +66,8 @@ def test_notebook_is_stored_without_outputs(path):
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     from nbclient import NotebookClient
 
-    nb = with_small_settings(nbformat.read(path, as_version=4))
+    small = {**SMALL, **SMALL_FOR.get(path.name, {})}
+    nb = with_small_settings(nbformat.read(path, as_version=4), small)
     client = NotebookClient(
         nb,
         timeout=300,

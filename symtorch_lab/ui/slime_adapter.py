@@ -79,6 +79,11 @@ def explain_settings(settings: dict) -> dict:
     return out
 
 
+def check_point(explainer: Any, x0: Any) -> np.ndarray:
+    """x0 as the engine accepts it, or its ValueError naming the width / NaN at fault."""
+    return explainer._check_x0(x0)
+
+
 def start(explainer: Any, x0: np.ndarray, settings: dict, on_front) -> Any:
     return explainer.explain_in_background(x0, on_front=on_front, **settings)
 

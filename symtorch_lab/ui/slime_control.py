@@ -76,7 +76,7 @@ class SlimeController:
     # --- requests (kernel thread) ---------------------------------------------------------
     def explain(self, x0: Any = None, row: int | None = None, **settings: Any) -> P.SlimeStatus:
         """Stop the running search and explain ``x0`` (or data row ``row``) in the background."""
-        point = self._point(x0, row)
+        point = A.check_point(self.explainer, self._point(x0, row))  # bad input changes nothing
         settings = A.explain_settings(settings)
         previous = self._run
         if previous is not None and previous.phase == "running":

@@ -63,10 +63,12 @@ def _click(page, fx: float, fy: float) -> list[float]:
 
 
 def _wait_done(page, request: int) -> None:
-    status = page.locator(".stl-slime-status")
+    """The first SlimeLab on the page shows explanation ``request``, finished."""
+    widget = page.locator(".stl-slime").first
+    status = widget.locator(".stl-slime-status")
     expect(status).to_have_attribute("data-request", str(request))
     expect(status).to_have_attribute("data-phase", re.compile("^(done|stopped)$"), timeout=120_000)
-    expect(page.locator(".stl-slime-latex")).to_have_attribute("data-request", str(request))
+    expect(widget.locator(".stl-slime-latex")).to_have_attribute("data-request", str(request))
 
 
 def _close(point, clicked, grid) -> None:
@@ -109,6 +111,8 @@ def test_click_on_the_surface_explains_that_point(lab_server, page, artifacts):
     run_python(page, "try:\n    slime.explain([0.1, 0.2, 0.3])\nexcept ValueError as e:\n"
                      "    print('RESULT', json.dumps(str(e)))")  # fmt: skip
     expect(page.locator(".stl-slime-error")).to_contain_text("x0 must have 2 features")
+    expect(page.locator(".stl-slime-latex math")).to_have_count(1)  # the shown one stays
+    expect(page.locator(".stl-slime-status")).to_have_attribute("data-request", "3")
 
     try:  # dark theme: the surface's axis text follows the theme's font colour
         _set_theme(page, "JupyterLab Dark")
@@ -161,4 +165,31 @@ print("RESULT", json.dumps({"x0": e.x0.tolist(), "row": X[7].tolist(),
     assert state["x0"] == state["row"]
     assert view.locator(".stl-panel-slime-latex").get_attribute("data-request") == "1"
     assert state["latex"]
+    assert page.js_errors == []
+
+
+@pytest.mark.slow
+def test_the_teaching_notebook_runs_in_jupyterlab_and_its_surface_explains_clicks(
+    lab_server, page, artifacts
+):
+    """What a teacher does: open notebooks/slime_teaching.ipynb, Run All, click the spirals."""
+    import nbformat
+
+    from tests.test_notebooks import SMALL, SMALL_FOR, with_small_settings
+
+    source = Path(__file__).resolve().parents[2] / "notebooks" / "slime_teaching.ipynb"
+    small = {**SMALL, **SMALL_FOR["slime_teaching.ipynb"]}
+    nb = with_small_settings(nbformat.read(source, as_version=4), small)
+    nbformat.write(nb, lab_server.root / "slime_teaching.ipynb")
+    open_notebook(page, lab_server.url, "slime_teaching.ipynb")
+    run_all(page)
+    expect(page.locator(".stl-slime")).to_have_count(2, timeout=300_000)
+    expect(page.locator(".stl-slime-pd .scatterlayer .trace")).not_to_have_count(0)
+    page.locator(f"{SURFACE} .nsewdrag").first.scroll_into_view_if_needed()
+    expect(page.locator(".stl-slime-status").first).to_have_attribute("data-request", "1")
+    clicked = _click(page, 0.6, 0.35)
+    _wait_done(page, 2)
+    state = run_python(page, STATE, timeout_s=300)
+    _close(state["x0"], clicked, state["grid"])
+    page.locator(".stl-slime").first.screenshot(path=artifacts / "slime_teaching.png")
     assert page.js_errors == []

@@ -76,6 +76,7 @@ def test_bad_points_get_an_error_naming_them(plane):
     assert reply["type"] == "error" and reply["code"] == "engine"
     assert "x0 must have 2 features" in reply["message"] and "(3,)" in reply["message"]
     assert "x0 must have 2 features" in lab.widget.error
+    assert lab.widget.status["request"] == 0  # refused before anything shown was touched
     with pytest.raises(ValueError, match="NaN"):
         lab.explain([float("nan"), 0.0])
     reply = lab.widget.reply(msg("slime_explain", explainer="slime", row=999))
