@@ -15,6 +15,8 @@ import numpy as np
 
 from .front import ParetoFront
 
+FORMAT = "symtorch_lab.slime_explanation"
+VERSION = 1
 _MAX_TEXT = 2000
 _MAX_ROWS = 1_000_000
 
@@ -78,8 +80,6 @@ def _names(data: Mapping, d: int) -> tuple[str, ...]:
 
 def explanation_fields(data: Any) -> dict[str, Any]:
     """Keyword arguments of :class:`~symtorch_lab.explanation.Explanation` from its JSON."""
-    from .explanation import FORMAT, VERSION
-
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise ValueError(f"explanation JSON: expected an object with format {FORMAT!r}")
     if data.get("version") != VERSION:

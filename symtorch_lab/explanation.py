@@ -17,18 +17,17 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import _slime_views
+from ._slime_json import FORMAT, VERSION, explanation_fields
 from .expression import Expression
 from .front import ParetoFront
 
-FORMAT = "symtorch_lab.slime_explanation"
-VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
 _ARRAYS = ("x0", "neighbours", "synthetic", "weights", "var")
 
@@ -79,7 +78,6 @@ class Explanation:
     repeats: tuple[str, ...] = ()
     stopped: bool = False
     elapsed_s: float = 0.0
-    meta: dict[str, Any] = field(default_factory=dict)
 
     # --- the surrogate -------------------------------------------------------------------
     @property
@@ -112,6 +110,14 @@ class Explanation:
         effects = np.zeros(len(self.x0))
         effects[list(self.features)] = point.grad.numpy()[0]
         return effects
+
+    def fresh_sample(self, n: int = 1000, seed: int | None = None):
+        """(points, weights): a new sample of this explanation's neighbourhood, for measuring
+        any local surrogate (SLIME's or LIME's) with :func:`~.neighbourhood.local_fidelity`."""
+        from . import neighbourhood
+
+        var = self.var if self.var is not None else np.var(self.synthetic, axis=0)
+        return neighbourhood.fresh_sample(self.x0, var, self.kernel_width, n, seed)
 
     @property
     def used_features(self) -> tuple[int, ...]:
@@ -180,8 +186,6 @@ class Explanation:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str) -> Explanation:
         """Read :meth:`to_json` output, validating every field (nothing is evaluated)."""
-        from ._slime_json import explanation_fields
-
         if isinstance(data, str):
             data = json.loads(data)
         return cls(**explanation_fields(data))
@@ -231,6 +235,19 @@ def structure(expression: Expression) -> str:
         return f"{op}({','.join(args)})"
 
     return walk(expression.tree)
+
+
+def n_terms(expression: Expression) -> int:
+    """Additive terms of the expression's top-level sum (a constant offset counts as none)."""
+    tree = expression.tree
+    terms = [tree] if tree[0] not in ("add", "sub") else _flat_sum(tree)
+    return sum(1 for t in terms if t[0] != "const")
+
+
+def _flat_sum(node) -> list:
+    if node[0] in ("add", "sub"):
+        return [leaf for child in node[1:] for leaf in _flat_sum(child)]
+    return [node]
 
 
 def _flat(node, op: str) -> list:

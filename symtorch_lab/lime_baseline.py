@@ -36,6 +36,7 @@ class LimeExplanation:
     discretized: bool
     weights_list: list[tuple[str, float]]
     score: float  # LIME's R² on its own samples
+    local_pred: float  # LIME's own prediction of its local model at x0
     _discretizer: object = None
 
     @property
@@ -125,5 +126,45 @@ def _from_lime(exp, explainer, x0: np.ndarray, discretized: bool) -> LimeExplana
     return LimeExplanation(
         x0=x0, coef=coef, intercept=intercept, discretized=discretized,
         weights_list=exp.as_list(), score=float(exp.score),
+        local_pred=float(np.ravel(exp.local_pred)[0]),
         _discretizer=explainer.discretizer if discretized else None,
     )  # fmt: skip
+
+
+LIME_VARIANTS = {
+    "lime": {"discretize_continuous": True, "sample_around_instance": False},
+    "lime_local": {"discretize_continuous": False, "sample_around_instance": True},
+}
+
+
+def compare(explainer, explanation, *, num_samples: int = 5000, n_fresh: int = 1000,
+            seed: int = 0, variants=LIME_VARIANTS) -> dict[str, dict[str, float]]:  # fmt: skip
+    """SLIME's ``explanation`` and LIME's (each variant) measured on ONE fresh sample.
+
+    The sample is drawn from the SLIME explanation's neighbourhood (``N(x0, diag(var))`` with
+    its kernel weights, :meth:`Explanation.fresh_sample`), used by neither fit. Returns per
+    method :func:`~.neighbourhood.local_fidelity` plus ``terms``, ``complexity`` (node count;
+    a linear model with k terms counts ``4k + 1``) and ``time_s`` (LIME only; SLIME's is
+    ``explanation.elapsed_s``).
+    """
+    import time
+
+    from .explanation import n_terms
+    from .neighbourhood import local_fidelity
+
+    x0 = explanation.x0
+    box = explainer.black_box_at(x0)
+    Z, w = explanation.fresh_sample(n_fresh, seed)
+    expr = explanation.expression
+    out = {"slime": {**local_fidelity(box, explanation.predict, x0, Z, w),
+                     "terms": n_terms(expr), "complexity": expr.complexity,
+                     "time_s": explanation.elapsed_s}}  # fmt: skip
+    for name, kwargs in variants.items():
+        started = time.monotonic()
+        lime = lime_explanation(None, explainer.training_data, x0, mode=explainer.mode,
+                                num_samples=num_samples, random_state=seed, box=box,
+                                **kwargs)  # fmt: skip
+        elapsed = time.monotonic() - started
+        out[name] = {**local_fidelity(box, lime.predict, x0, Z, w), "terms": lime.n_terms,
+                     "complexity": 4 * lime.n_terms + 1, "time_s": elapsed}  # fmt: skip
+    return out

@@ -119,11 +119,15 @@ def build(
     return Neighbourhood(x0, neighbours, rows, synthetic, var, width, weights)
 
 
-def fresh_sample(hood: Neighbourhood, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """A new sample of the same neighbourhood (points, kernel weights), never used to fit."""
-    rng = np.random.default_rng(seed)
-    Z = gaussian(hood.x0, hood.var, n, rng)
-    return Z, kernel(Z, hood.x0, hood.var, hood.kernel_width)
+def fresh_sample(
+    x0: np.ndarray, var: np.ndarray, kernel_width: float, n: int, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A new sample of the neighbourhood ``N(x0, diag(var))`` and its kernel weights.
+
+    Never the points a surrogate was fitted on: local fidelity is measured on these.
+    """
+    Z = gaussian(x0, var, n, np.random.default_rng(seed))
+    return Z, kernel(Z, x0, var, kernel_width)
 
 
 def local_fidelity(

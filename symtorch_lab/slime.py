@@ -183,7 +183,7 @@ class SlimeExplainer:
         J = preset["num_neighbours"] if num_neighbours is None else int(num_neighbours)
         N = preset["num_synthetic"] if num_synthetic is None else int(num_synthetic)
         J = min(J, len(self.training_data))
-        box = self._box_at(x0)
+        box = self.black_box_at(x0)
         rng = np.random.default_rng(seed)
         hood = neighbourhood.build(self.training_data, x0, J, N, kernel_width,
                                    self.real_weighting, rng)  # fmt: skip
@@ -195,7 +195,10 @@ class SlimeExplainer:
         f_x0 = float(box(x0[None, :])[0])
         return _Plan(box, hood, y, f_x0, features, selection, seed)
 
-    def _box_at(self, x0: np.ndarray) -> BlackBox:
+    def black_box_at(self, x0) -> BlackBox:
+        """The explained scalar function at ``x0``: f's output, or the class (given, else the
+        one predicted at ``x0``) probability / logit; ``box(X) -> (n,)``."""
+        x0 = self._check_x0(x0)
         if self.mode == "regression":
             return self.box
         k = self.target if self.target is not None else self.box.predicted_class(x0)
@@ -218,7 +221,9 @@ class SlimeExplainer:
 
     def _finish(self, plan: _Plan, front: ParetoFront, stopped: bool) -> Explanation:
         hood = plan.hood
-        Z, w = neighbourhood.fresh_sample(hood, FIDELITY_SAMPLES, plan.seed + 7919)
+        Z, w = neighbourhood.fresh_sample(
+            hood.x0, hood.var, hood.kernel_width, FIDELITY_SAMPLES, plan.seed + 7919
+        )
         explanation = Explanation(
             x0=hood.x0, f_x0=plan.f_x0, neighbours=hood.neighbours, synthetic=hood.synthetic,
             weights=hood.weights, features=plan.features, feature_names=self.feature_names,

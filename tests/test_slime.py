@@ -31,10 +31,19 @@ def test_kernel_weights_decide_the_fit():
     train = np.linspace(-3, 3, 20)[:, None]
 
     def slope(kernel_width):
-        ex = SlimeExplainer(lambda X: np.exp(X[:, 0]), train, random_state=0, real_weighting=0.0,
-                            unary_operators=(), population_size=50, niterations=5, maxsize=5)  # fmt: skip
-        e = ex.explain_instance([0.0], num_neighbours=20, num_synthetic=400,
-                                kernel_width=kernel_width)  # fmt: skip
+        ex = SlimeExplainer(
+            lambda X: np.exp(X[:, 0]),
+            train,
+            random_state=0,
+            real_weighting=0.0,
+            unary_operators=(),
+            population_size=50,
+            niterations=5,
+            maxsize=5,
+        )
+        e = ex.explain_instance(
+            [0.0], num_neighbours=20, num_synthetic=400, kernel_width=kernel_width
+        )
         return e.local_effects()[0]
 
     assert slope(0.05) == pytest.approx(1.0, abs=0.1)
@@ -70,15 +79,23 @@ def test_logistic_classifier_logit_is_linear_and_proba_is_explained():
     X = rng.normal(size=(300, 2))
     clf = LogisticRegression().fit(X, (X[:, 0] - 2 * X[:, 1] > 0).astype(int))
     x0 = np.array([0.3, 0.1])
-    logit = SlimeExplainer(clf, X, mode="classification", target="logit", class_names=["no", "yes"],
-                           random_state=0, **SMALL).explain_instance(x0)  # fmt: skip
+    logit = SlimeExplainer(
+        clf,
+        X,
+        mode="classification",
+        target="logit",
+        class_names=["no", "yes"],
+        random_state=0,
+        **SMALL,
+    ).explain_instance(x0)
     assert logit.fidelity["r2"] > 0.9999  # the log-odds of a logistic model are linear
     assert logit.target == "logit(class " + ("yes" if clf.predict([x0])[0] else "no") + ")"
-    proba = SlimeExplainer(clf, X, mode="classification", target=0, random_state=0,
-                           **SMALL).explain_instance(x0)  # fmt: skip
+    proba = SlimeExplainer(
+        clf, X, mode="classification", target=0, random_state=0, **SMALL
+    ).explain_instance(x0)
     assert proba.f_x0 == pytest.approx(clf.predict_proba([x0])[0, 0])
     assert proba.fidelity["r2"] > 0.9
-    assert np.all((proba.predict(proba.synthetic[:50]) > -0.2))
+    assert np.all(proba.predict(proba.synthetic[:50]) > -0.2)
 
 
 def test_torch_module_and_torch_callable(cube):
@@ -88,16 +105,18 @@ def test_torch_module_and_torch_callable(cube):
     with torch.no_grad():
         want = net(torch.tensor(cube[:1], dtype=torch.float32)).item()
     assert e.f_x0 == pytest.approx(want, rel=1e-5)
-    e2 = SlimeExplainer(lambda t: t[:, 0] * torch.exp(t[:, 1]), cube, preset="fast",
-                        random_state=0, **SMALL).explain_instance(cube[0])  # fmt: skip
+    e2 = SlimeExplainer(
+        lambda t: t[:, 0] * torch.exp(t[:, 1]), cube, preset="fast", random_state=0, **SMALL
+    ).explain_instance(cube[0])
     assert e2.f_x0 == pytest.approx(cube[0, 0] * np.exp(cube[0, 1]))
 
 
 def test_wide_input_is_preselected_and_says_so():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 20))
-    e = SlimeExplainer(lambda X: X[:, 4] ** 2 + 3 * X[:, 11], X, preset="fast", random_state=0,
-                       **SMALL).explain_instance(X[0])  # fmt: skip
+    e = SlimeExplainer(
+        lambda X: X[:, 4] ** 2 + 3 * X[:, 11], X, preset="fast", random_state=0, **SMALL
+    ).explain_instance(X[0])
     assert {4, 11} <= set(e.features) and len(e.features) == 5
     assert "forward selection" in e.selection and "5 of 20" in e.selection
     assert e.predict(X[:3]).shape == (3,)
@@ -126,13 +145,24 @@ def test_bad_input_is_named(cube):
     with pytest.raises(TypeError, match="maxsise"):
         SlimeExplainer(product_sine, cube, maxsise=10)
     with pytest.raises(ValueError, match="target 'cat' is not one of class_names"):
-        SlimeExplainer(lambda X: np.ones((len(X), 2)) / 2, cube, mode="classification",
-                       class_names=["a", "b"], target="cat")  # fmt: skip
+        SlimeExplainer(
+            lambda X: np.ones((len(X), 2)) / 2,
+            cube,
+            mode="classification",
+            class_names=["a", "b"],
+            target="cat",
+        )
 
 
 def test_json_round_trip_and_refusals(cube, tmp_path):
-    e = SlimeExplainer(product_sine, cube, feature_names=["mass kg", "sin", "2nd"],
-                       preset="fast", random_state=0, **SMALL).explain_instance(cube[4])  # fmt: skip
+    e = SlimeExplainer(
+        product_sine,
+        cube,
+        feature_names=["mass kg", "sin", "2nd"],
+        preset="fast",
+        random_state=0,
+        **SMALL,
+    ).explain_instance(cube[4])
     path = tmp_path / "e.json"
     e.save(path)
     back = Explanation.load(path)
@@ -151,13 +181,17 @@ def test_json_round_trip_and_refusals(cube, tmp_path):
 
 def test_feature_names_become_safe_symbols():
     assert symbol_names(["mass kg", "sin", "2nd", "mass_kg"]) == (
-        "mass_kg", "sin_", "x_2nd", "mass_kg_",
-    )  # fmt: skip
+        "mass_kg",
+        "sin_",
+        "x_2nd",
+        "mass_kg_",
+    )
 
 
 def test_views(cube):
-    e = SlimeExplainer(product_sine, cube, preset="fast", random_state=0,
-                       **SMALL).explain_instance(cube[5])  # fmt: skip
+    e = SlimeExplainer(product_sine, cube, preset="fast", random_state=0, **SMALL).explain_instance(
+        cube[5]
+    )
     effects = dict(e.as_list())
     assert set(effects) == {e.feature_names[i] for i in e.used_features}
     x = e.x0.copy()
