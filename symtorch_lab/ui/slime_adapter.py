@@ -31,7 +31,7 @@ def black_box(explainer: Any, x0: np.ndarray | None = None):
     """The explained scalar ``(n, d) -> (n,)``: the regression output, or the probability (or
     logit) of the explainer's class (the class predicted at ``x0`` when it has none)."""
     x0 = training_data(explainer)[0] if x0 is None else x0
-    return explainer._box_at(np.asarray(x0, dtype=np.float64))
+    return explainer.black_box_at(np.asarray(x0, dtype=np.float64))
 
 
 def target_label(explainer: Any) -> str:
@@ -106,9 +106,8 @@ def fresh_sample(expl: Any) -> tuple[np.ndarray, np.ndarray]:
     from symtorch_lab import neighbourhood
     from symtorch_lab.slime import FIDELITY_SAMPLES
 
-    rng = np.random.default_rng(expl.random_state + 7919)
-    Z = neighbourhood.gaussian(expl.x0, expl.var, FIDELITY_SAMPLES, rng)
-    return Z, neighbourhood.kernel(Z, expl.x0, expl.var, expl.kernel_width)
+    seed = expl.random_state + 7919  # SlimeExplainer._finish's seed of the fidelity sample
+    return neighbourhood.fresh_sample(expl.x0, expl.var, expl.kernel_width, FIDELITY_SAMPLES, seed)
 
 
 LIME_SAMPLES = 2000
