@@ -5,93 +5,27 @@
 export const PROTOCOL_VERSION = 1;
 export const COMM_TARGET = 'symtorch_lab.panel';
 
+export type SlimeKind = 'surface' | 'tabular';
+
+export type SlimePhase = 'idle' | 'running' | 'stopping' | 'done' | 'stopped' | 'error';
+
 /**
- * A `SlimeExplainer` (or a `SlimeLab`) found in the kernel's user namespace.
+ * Per-explanation overrides (`SlimeExplainer.explain_instance` names): J real
+ * neighbours, the number of synthetic Gaussian samples and the kernel width.
  */
-export interface ExplainerInfo {
-  name: string;
-  type: string;
-  mode: string;
-  n_rows: number;
-  n_features: number;
+export interface SlimeSettings {
+  num_neighbours?: number;
+  num_synthetic?: number;
+  kernel_width?: number;
 }
 
 /**
- * Result of `list_explainers`.
+ * Slider ranges of the widget ([low, high] per setting).
  */
-export interface ExplainerList {
-  explainers: ExplainerInfo[];
-}
-
-/**
- * The set of explainers in the user namespace changed.
- */
-export interface ExplainersEvent {
-  v: number;
-  type: 'explainers';
-  explainers: ExplainerInfo[];
-}
-
-/**
- * One feature's local effect: LIME's coefficient, or SLIME's ∂g/∂x at x0.
- */
-export interface FeatureWeight {
-  feature: string;
-  weight: number;
-}
-
-/**
- * Ask for the SLIME explainers in the user namespace.
- */
-export interface ListExplainers {
-  v: number;
-  id: string;
-  type: 'list_explainers';
-}
-
-/**
- * An explainer's status or explanation changed (sent to the panels).
- */
-export interface SlimeEvent {
-  v: number;
-  type: 'slime';
-  explainer: string;
-  status: SlimeStatus;
-  summary: SlimeSummary | null;
-}
-
-/**
- * Explain `x0` (a clicked point) or data row `row` in the background; a running
- * explanation of the same explainer is stopped first.
- */
-export interface SlimeExplain {
-  v: number;
-  id: string;
-  type: 'slime_explain';
-  explainer: string;
-  x0?: number[];
-  row?: number;
-  settings?: SlimeSettings;
-}
-
-/**
- * Local fidelity on a fresh neighbourhood sample (not used in fitting): weighted MSE and
- * R² against f, and |g(x0) − f(x0)|. Null where not finite.
- */
-export interface SlimeFidelity {
-  weighted_mse: number | null;
-  r2: number | null;
-  abs_error_x0: number | null;
-}
-
-/**
- * One expression of the local Pareto front (streamed while the search runs).
- */
-export interface SlimeFrontPoint {
-  complexity: number;
-  loss: number;
-  text: string;
-  latex: string;
+export interface SlimeLimits {
+  num_neighbours: number[];
+  num_synthetic: number[];
+  kernel_width: number[];
 }
 
 /**
@@ -112,76 +46,22 @@ export interface SlimeGrid {
   z_max: number;
 }
 
-export type SlimeKind = 'surface' | 'tabular';
-
 /**
- * Slider ranges of the widget (the kernel clamps settings to them).
+ * Local fidelity on a fresh neighbourhood sample (not used in fitting): weighted MSE and
+ * R² against f, and |g(x0) − f(x0)|. Null where not finite.
  */
-export interface SlimeLimits {
-  num_neighbours: number[];
-  num_synthetic: number[];
-  kernel_width: number[];
-}
-
-export type SlimePhase = 'idle' | 'running' | 'stopping' | 'done' | 'stopped' | 'error';
-
-/**
- * Result of `slime_explain` / `slime_stop`: the explanation's number and phase.
- */
-export interface SlimeRef {
-  explainer: string;
-  status: SlimeStatus;
+export interface SlimeFidelity {
+  weighted_mse: number | null;
+  r2: number | null;
+  abs_error_x0: number | null;
 }
 
 /**
- * Per-explanation overrides (`SlimeExplainer.explain_instance` names): J real
- * neighbours, the number of synthetic Gaussian samples and the kernel width.
+ * One feature's local effect: LIME's coefficient, or SLIME's ∂g/∂x at x0.
  */
-export interface SlimeSettings {
-  num_neighbours?: number;
-  num_synthetic?: number;
-  kernel_width?: number;
-}
-
-/**
- * Synced traits of `SlimeWidget` (the notebook face of `symtorch_lab.SlimeLab`).
- */
-export interface SlimeState {
-  explainer: string;
-  kind: SlimeKind;
-  feature_names: string[];
-  target: string;
-  n_rows: number;
-  grid: SlimeGrid | null;
-  n_data: number;
-  settings: SlimeSettings;
-  limits: SlimeLimits;
-  status: SlimeStatus;
-  front: SlimeFrontPoint[];
-  summary: SlimeSummary | null;
-  error: string;
-}
-
-/**
- * Where the current explanation stands; `request` counts the explanations started
- * (a newer one stops the older one's search).
- */
-export interface SlimeStatus {
-  request: number;
-  phase: SlimePhase;
-  message: string;
-  elapsed: number;
-  n_candidates: number;
-}
-
-/**
- * Stop the running explanation's search; its partial front is kept.
- */
-export interface SlimeStop {
-  v: number;
-  id: string;
-  type: 'slime_stop';
-  explainer: string;
+export interface FeatureWeight {
+  feature: string;
+  weight: number;
 }
 
 /**
@@ -212,6 +92,126 @@ export interface SlimeSummary {
   n_synthetic: number;
   pd_features: string[];
   pd_points: number;
+}
+
+/**
+ * One expression of the local Pareto front (streamed while the search runs).
+ */
+export interface SlimeFrontPoint {
+  complexity: number;
+  loss: number;
+  text: string;
+  latex: string;
+}
+
+/**
+ * Where the current explanation stands; `request` counts the explanations started
+ * (a newer one stops the older one's search).
+ */
+export interface SlimeStatus {
+  request: number;
+  phase: SlimePhase;
+  message: string;
+  elapsed: number;
+  n_candidates: number;
+}
+
+/**
+ * Synced traits of `SlimeWidget` (the notebook face of `symtorch_lab.SlimeLab`).
+ */
+export interface SlimeState {
+  explainer: string;
+  kind: SlimeKind;
+  feature_names: string[];
+  target: string;
+  n_rows: number;
+  grid: SlimeGrid | null;
+  n_data: number;
+  settings: SlimeSettings;
+  limits: SlimeLimits;
+  status: SlimeStatus;
+  front: SlimeFrontPoint[];
+  summary: SlimeSummary | null;
+  error: string;
+}
+
+/**
+ * A `SlimeExplainer` (or a `SlimeLab`) found in the kernel's user namespace.
+ */
+export interface ExplainerInfo {
+  name: string;
+  type: string;
+  mode: string;
+  n_rows: number;
+  n_features: number;
+}
+
+/**
+ * Ask for the SLIME explainers in the user namespace.
+ */
+export interface ListExplainers {
+  v: number;
+  id: string;
+  type: 'list_explainers';
+}
+
+/**
+ * Explain `x0` (a clicked point) or data row `row` in the background; a running
+ * explanation of the same explainer is stopped first.
+ */
+export interface SlimeExplain {
+  v: number;
+  id: string;
+  type: 'slime_explain';
+  explainer: string;
+  x0?: number[];
+  row?: number;
+  settings?: SlimeSettings;
+}
+
+/**
+ * Stop the running explanation's search; its partial front is kept.
+ */
+export interface SlimeStop {
+  v: number;
+  id: string;
+  type: 'slime_stop';
+  explainer: string;
+}
+
+/**
+ * Result of `list_explainers`.
+ */
+export interface ExplainerList {
+  explainers: ExplainerInfo[];
+}
+
+/**
+ * Result of `slime_explain` / `slime_stop`: the explanation's number and phase.
+ */
+export interface SlimeRef {
+  explainer: string;
+  status: SlimeStatus;
+}
+
+/**
+ * An explainer's status or explanation changed (sent to the panels).
+ */
+export interface SlimeEvent {
+  v: number;
+  type: 'slime';
+  explainer: string;
+  status: SlimeStatus;
+  summary: SlimeSummary | null;
+}
+
+/**
+ * The set of explainers in the user namespace changed.
+ */
+export interface ExplainersEvent {
+  v: number;
+  type: 'explainers';
+  explainers: ExplainerInfo[];
 }
 
 export type ModuleStatus =

@@ -23,26 +23,16 @@ This module imports no UI package.
 
 from typing import Any, Literal, NotRequired, TypedDict, get_args
 
-from symtorch_lab.ui.protocol_slime import (  # the SLIME section (see that module)
-    ExplainerInfo,
+from symtorch_lab.ui import protocol_slime
+from symtorch_lab.ui.protocol_slime import *  # noqa: F403 - the SLIME section, re-exported
+from symtorch_lab.ui.protocol_slime import (
     ExplainerList,
     ExplainersEvent,
-    FeatureWeight,
     ListExplainers,
     SlimeEvent,
     SlimeExplain,
-    SlimeFidelity,
-    SlimeFrontPoint,
-    SlimeGrid,
-    SlimeKind,
-    SlimeLimits,
-    SlimePhase,
     SlimeRef,
-    SlimeSettings,
-    SlimeState,
-    SlimeStatus,
     SlimeStop,
-    SlimeSummary,
 )
 from symtorch_lab.ui.schema import ProtocolError, check, fields
 
@@ -74,27 +64,7 @@ __all__ = [
     "KernelEvent",
     "ServerMessage",
     "RESULTS",
-    # SLIME (protocol_slime.py)
-    "SlimeKind",
-    "SlimePhase",
-    "SlimeSettings",
-    "SlimeLimits",
-    "SlimeGrid",
-    "SlimeFidelity",
-    "FeatureWeight",
-    "SlimeSummary",
-    "SlimeFrontPoint",
-    "SlimeStatus",
-    "SlimeState",
-    "ExplainerInfo",
-    "ListExplainers",
-    "SlimeExplain",
-    "SlimeStop",
-    "ExplainerList",
-    "SlimeRef",
-    "SlimeEvent",
-    "ExplainersEvent",
-]
+] + protocol_slime.__all__  # the SLIME section
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; the browser refuses a kernel speaking another version."""

@@ -14,6 +14,28 @@ This module imports no UI package.
 
 from typing import Literal, NotRequired, TypedDict
 
+__all__ = [
+    "SlimeKind",
+    "SlimePhase",
+    "SlimeSettings",
+    "SlimeLimits",
+    "SlimeGrid",
+    "SlimeFidelity",
+    "FeatureWeight",
+    "SlimeSummary",
+    "SlimeFrontPoint",
+    "SlimeStatus",
+    "SlimeState",
+    "ExplainerInfo",
+    "ListExplainers",
+    "SlimeExplain",
+    "SlimeStop",
+    "ExplainerList",
+    "SlimeRef",
+    "SlimeEvent",
+    "ExplainersEvent",
+]
+
 SlimeKind = Literal["surface", "tabular"]
 SlimePhase = Literal["idle", "running", "stopping", "done", "stopped", "error"]
 
@@ -28,7 +50,7 @@ class SlimeSettings(TypedDict, total=False):
 
 
 class SlimeLimits(TypedDict):
-    """Slider ranges of the widget (the kernel clamps settings to them)."""
+    """Slider ranges of the widget ([low, high] per setting)."""
 
     num_neighbours: list[int]
     num_synthetic: list[int]
