@@ -137,7 +137,7 @@ explainer = stl.SlimeExplainer(lambda Z: Z[:, 0] * Z[:, 1] + np.sin(Z[:, 2]), X,
 print("READY")"""
 
 
-def test_panel_explains_a_row_of_a_notebook_explainer(lab_server, page):
+def test_panel_explains_a_row_of_a_notebook_explainer(lab_server, page, artifacts):
     write_notebook(lab_server.root / "slime_panel.ipynb", [PANEL_SETUP])
     open_notebook(page, lab_server.url, "slime_panel.ipynb")
     run_all(page)
@@ -165,6 +165,14 @@ print("RESULT", json.dumps({"x0": e.x0.tolist(), "row": X[7].tolist(),
     assert state["x0"] == state["row"]
     assert view.locator(".stl-panel-slime-latex").get_attribute("data-request") == "1"
     assert state["latex"]
+    page.locator(PANEL).screenshot(path=artifacts / "slime_panel.png")
+    try:  # dark theme: the view's text takes the theme's font colour
+        _set_theme(page, "JupyterLab Dark")
+        color = "() => getComputedStyle(document.querySelector('.stl-panel-slime-body')).color"
+        page.wait_for_function(f"() => ({color})() !== 'rgba(0, 0, 0, 0.87)'")
+        page.locator(PANEL).screenshot(path=artifacts / "slime_panel_dark.png")
+    finally:
+        _set_theme(page, "JupyterLab Light")
     assert page.js_errors == []
 
 

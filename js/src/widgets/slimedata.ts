@@ -88,7 +88,7 @@ export function surfaceTraces(
   };
   const traces: object[] = [heat];
   traces.push(
-    ...markers(b.data, { name: 'data', marker: { size: 4, color: '#444', opacity: 0.45 } })
+    ...markers(b.data, { name: 'data', marker: { size: 4, color: colors.font, opacity: 0.4 } })
   );
   if (!summary) return traces;
   const level = summary.level;
@@ -103,7 +103,7 @@ export function surfaceTraces(
     }),
     ...levelLine(gridRows(b.lime, grid), grid, level, {
       name: 'LIME',
-      line: { color: '#111', width: 2, dash: 'dash' }
+      line: { color: colors.font, width: 2, dash: 'dash' } // the theme's text colour: seen in both
     }),
     ...levelLine(gridRows(b.slime, grid), grid, level, {
       name: 'SLIME',
