@@ -107,12 +107,20 @@ def test_click_on_the_surface_explains_that_point(lab_server, page, artifacts):
     _close(x_second, second, state["grid"])
     assert stopped_first, state["history"]
 
+    # the J slider re-explains the same point with J real neighbours
+    page.locator(".stl-slime-num_neighbours input").evaluate(
+        "el => { el.value = '15'; el.dispatchEvent(new Event('change')); }"
+    )
+    _wait_done(page, 4)
+    state = run_python(page, STATE + "\nprint('RESULT', json.dumps(len(e.neighbours)))")
+    assert state == 15
+
     # a point of the wrong width: the kernel's message, in the widget
     run_python(page, "try:\n    slime.explain([0.1, 0.2, 0.3])\nexcept ValueError as e:\n"
                      "    print('RESULT', json.dumps(str(e)))")  # fmt: skip
     expect(page.locator(".stl-slime-error")).to_contain_text("x0 must have 2 features")
     expect(page.locator(".stl-slime-latex math")).to_have_count(1)  # the shown one stays
-    expect(page.locator(".stl-slime-status")).to_have_attribute("data-request", "3")
+    expect(page.locator(".stl-slime-status")).to_have_attribute("data-request", "4")
 
     try:  # dark theme: the surface's axis text follows the theme's font colour
         _set_theme(page, "JupyterLab Dark")

@@ -11,7 +11,14 @@ import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
 import { buildSlimeDom, type ISlimeDom, type SettingName } from './slimedom';
-import { drawSummary, drawSurface, drawTabular, purgePlots, type SlimeModel } from './slimeplot';
+import {
+  drawSummary,
+  drawSurface,
+  drawTabular,
+  pointerData,
+  purgePlots,
+  type SlimeModel
+} from './slimeplot';
 import { fmt, statusText } from './slimetext';
 import { onThemeChange } from './theme';
 
@@ -110,10 +117,11 @@ export function renderSlime({ model, el }: RenderProps<SlimeModel>): () => void 
   const plot = dom.surface as IPlotlyElement; // plotly adds .on() on its first draw
   if (typeof plot.on === 'function') {
     plot.on('plotly_click', event => {
+      const mouse = (event as unknown as { event?: MouseEvent }).event;
       const point = event.points[0] as unknown as { x?: unknown; y?: unknown } | undefined;
-      if (typeof point?.x === 'number' && typeof point?.y === 'number') {
-        explainAt([point.x, point.y]);
-      }
+      const cell = [point?.x, point?.y].filter((v): v is number => typeof v === 'number');
+      const at = (mouse && pointerData(plot, mouse)) || (cell.length === 2 ? cell : null);
+      if (at) explainAt(at);
     });
   }
   return () => {

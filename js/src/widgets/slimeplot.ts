@@ -118,6 +118,27 @@ export function drawSummary(dom: ISlimeDom, model: AnyModel<SlimeModel>): void {
   dom.front.dataset.points = String(front.length);
 }
 
+interface IAxis {
+  _offset: number;
+  p2l: (px: number) => number;
+}
+
+/** The data coordinates under a mouse event on the surface (plotly's own axis mapping), so
+ * x0 is exactly where the user clicked: the click's point data is the last *hovered* cell,
+ * which lags behind a fast mouse on a busy machine. */
+export function pointerData(plot: HTMLElement, mouse: MouseEvent): number[] | null {
+  const full = (plot as unknown as { _fullLayout?: { xaxis?: IAxis; yaxis?: IAxis } })._fullLayout;
+  const xa = full?.xaxis;
+  const ya = full?.yaxis;
+  if (!xa || !ya) return null;
+  const r = plot.getBoundingClientRect();
+  const at = [
+    xa.p2l(mouse.clientX - r.left - xa._offset),
+    ya.p2l(mouse.clientY - r.top - ya._offset)
+  ];
+  return at.every(Number.isFinite) ? at : null;
+}
+
 /** Purge plotly's state from the widget's plots (view removed). */
 export function purgePlots(dom: ISlimeDom): void {
   [dom.surface, dom.bars, dom.pd].forEach(n => Plotly.purge(n));
