@@ -33,7 +33,8 @@ _EXPORTS = {
     "Explanation": "explanation",
     "lime_explanation": "lime_baseline",
     "local_fidelity": "neighbourhood",
-    "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
+    "Lab": "ui.lab",  # UI names: imported (with anywidget) on first use
+    "SlimeLab": "ui.slimelab",
 }
 _SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
 

@@ -17,6 +17,8 @@ SMALL = {"TRAIN_STEPS": 300, "NITERATIONS": 15, "POPULATION_SIZE": 100}
 # notebooks/llm.ipynb: a tiny char-level GPT-2 trained in the notebook's temporary directory
 SMALL.update({"LM_TRAIN_STEPS": 30, "LM_LAYERS": 2, "LM_WIDTH": 32, "K_IN": 4, "K_OUT": 2})
 SMALL.update({"VAL_CHARS": 2048, "LAYERS": [0, 1]})
+# per-notebook overrides of SMALL (a notebook whose cells each run a search)
+SMALL_FOR = {"slime_teaching.ipynb": {"NITERATIONS": 5, "POPULATION_SIZE": 40}}
 
 
 def with_small_settings(nb: nbformat.NotebookNode, small: dict = SMALL) -> nbformat.NotebookNode:
@@ -67,7 +69,8 @@ def test_notebook_is_stored_without_outputs(path):
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     from nbclient import NotebookClient
 
-    nb = with_small_settings(nbformat.read(path, as_version=4))
+    small = {**SMALL, **SMALL_FOR.get(path.name, {})}
+    nb = with_small_settings(nbformat.read(path, as_version=4), small)
     client = NotebookClient(
         nb,
         timeout=300,

@@ -5,6 +5,215 @@
 export const PROTOCOL_VERSION = 1;
 export const COMM_TARGET = 'symtorch_lab.panel';
 
+export type SlimeKind = 'surface' | 'tabular';
+
+export type SlimePhase = 'idle' | 'running' | 'stopping' | 'done' | 'stopped' | 'error';
+
+/**
+ * Per-explanation overrides (`SlimeExplainer.explain_instance` names): J real
+ * neighbours, the number of synthetic Gaussian samples and the kernel width.
+ */
+export interface SlimeSettings {
+  num_neighbours?: number;
+  num_synthetic?: number;
+  kernel_width?: number;
+}
+
+/**
+ * Slider ranges of the widget ([low, high] per setting).
+ */
+export interface SlimeLimits {
+  num_neighbours: number[];
+  num_synthetic: number[];
+  kernel_width: number[];
+}
+
+/**
+ * The 2-D grid the decision surface and the level sets are evaluated on: `nx` columns
+ * from `x_min` to `x_max` (feature `x_name`), `ny` rows over `y`; buffers hold
+ * `ny * nx` float32 values, row by row. `z_min`/`z_max` bound f on the grid.
+ */
+export interface SlimeGrid {
+  x_name: string;
+  y_name: string;
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  nx: number;
+  ny: number;
+  z_min: number;
+  z_max: number;
+}
+
+/**
+ * Local fidelity on a fresh neighbourhood sample (not used in fitting): weighted MSE and
+ * R² against f, and |g(x0) − f(x0)|. Null where not finite.
+ */
+export interface SlimeFidelity {
+  weighted_mse: number | null;
+  r2: number | null;
+  abs_error_x0: number | null;
+}
+
+/**
+ * One feature's local effect: LIME's coefficient, or SLIME's ∂g/∂x at x0.
+ */
+export interface FeatureWeight {
+  feature: string;
+  weight: number;
+}
+
+/**
+ * One explanation, as the views show it. `row` is the data row explained (null for a
+ * clicked point); `level` the level set drawn (0.5 for a probability, else f(x0));
+ * `pd_features` / `pd_points` lay out the widget's `pd` buffer (per feature: x values,
+ * then f, LIME and SLIME on them, `pd_points` each).
+ */
+export interface SlimeSummary {
+  request: number;
+  x0: number[];
+  row: number | null;
+  f_x0: number;
+  g_x0: number;
+  text: string;
+  latex: string;
+  complexity: number;
+  level: number;
+  fidelity: SlimeFidelity;
+  lime_fidelity: SlimeFidelity;
+  lime_weights: FeatureWeight[];
+  lime_intercept: number;
+  effects: FeatureWeight[];
+  features_used: string[];
+  note: string;
+  stopped: boolean;
+  n_neighbours: number;
+  n_synthetic: number;
+  pd_features: string[];
+  pd_points: number;
+}
+
+/**
+ * One expression of the local Pareto front (streamed while the search runs).
+ */
+export interface SlimeFrontPoint {
+  complexity: number;
+  loss: number;
+  text: string;
+  latex: string;
+}
+
+/**
+ * Where the current explanation stands; `request` counts the explanations started
+ * (a newer one stops the older one's search).
+ */
+export interface SlimeStatus {
+  request: number;
+  phase: SlimePhase;
+  message: string;
+  elapsed: number;
+  n_candidates: number;
+}
+
+/**
+ * Synced traits of `SlimeWidget` (the notebook face of `symtorch_lab.SlimeLab`).
+ */
+export interface SlimeState {
+  explainer: string;
+  kind: SlimeKind;
+  feature_names: string[];
+  target: string;
+  n_rows: number;
+  grid: SlimeGrid | null;
+  n_data: number;
+  settings: SlimeSettings;
+  limits: SlimeLimits;
+  status: SlimeStatus;
+  front: SlimeFrontPoint[];
+  summary: SlimeSummary | null;
+  error: string;
+}
+
+/**
+ * A `SlimeExplainer` (or a `SlimeLab`) found in the kernel's user namespace.
+ */
+export interface ExplainerInfo {
+  name: string;
+  type: string;
+  mode: string;
+  n_rows: number;
+  n_features: number;
+}
+
+/**
+ * Ask for the SLIME explainers in the user namespace.
+ */
+export interface ListExplainers {
+  v: number;
+  id: string;
+  type: 'list_explainers';
+}
+
+/**
+ * Explain `x0` (a clicked point) or data row `row` in the background; a running
+ * explanation of the same explainer is stopped first.
+ */
+export interface SlimeExplain {
+  v: number;
+  id: string;
+  type: 'slime_explain';
+  explainer: string;
+  x0?: number[];
+  row?: number;
+  settings?: SlimeSettings;
+}
+
+/**
+ * Stop the running explanation's search; its partial front is kept.
+ */
+export interface SlimeStop {
+  v: number;
+  id: string;
+  type: 'slime_stop';
+  explainer: string;
+}
+
+/**
+ * Result of `list_explainers`.
+ */
+export interface ExplainerList {
+  explainers: ExplainerInfo[];
+}
+
+/**
+ * Result of `slime_explain` / `slime_stop`: the explanation's number and phase.
+ */
+export interface SlimeRef {
+  explainer: string;
+  status: SlimeStatus;
+}
+
+/**
+ * An explainer's status or explanation changed (sent to the panels).
+ */
+export interface SlimeEvent {
+  v: number;
+  type: 'slime';
+  explainer: string;
+  status: SlimeStatus;
+  summary: SlimeSummary | null;
+}
+
+/**
+ * The set of explainers in the user namespace changed.
+ */
+export interface ExplainersEvent {
+  v: number;
+  type: 'explainers';
+  explainers: ExplainerInfo[];
+}
+
 export type ModuleStatus =
   'not_distilled' | 'searching' | 'distilled' | 'replaced' | 'replaced_elsewhere';
 
@@ -15,6 +224,7 @@ export type ErrorCode =
   | 'unsupported_version'
   | 'unknown_model'
   | 'unknown_module'
+  | 'unknown_explainer'
   | 'not_implemented'
   | 'engine'
   | 'internal';
@@ -29,7 +239,10 @@ export type RequestType =
   | 'replace'
   | 'restore'
   | 'compare'
-  | 'set_known_law';
+  | 'set_known_law'
+  | 'list_explainers'
+  | 'slime_explain'
+  | 'slime_stop';
 
 /**
  * One named submodule. `path` is the engine's module path (`""` is the root model);
@@ -289,7 +502,10 @@ export type Request =
   | Replace
   | Restore
   | Compare
-  | SetKnownLaw;
+  | SetKnownLaw
+  | ListExplainers
+  | SlimeExplain
+  | SlimeStop;
 
 /**
  * Result of `list_models`.
@@ -366,9 +582,10 @@ export interface StatusEvent {
   status: SearchStatus;
 }
 
-export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent;
+export type KernelEvent = ModelsEvent | TreeEvent | StatusEvent | SlimeEvent | ExplainersEvent;
 
-export type ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent;
+export type ServerMessage =
+  OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent | SlimeEvent | ExplainersEvent;
 
 /**
  * Result type of each request type.
@@ -384,4 +601,7 @@ export interface ResultByRequest {
   restore: ModuleRef;
   compare: Comparison;
   set_known_law: ModuleRef;
+  list_explainers: ExplainerList;
+  slime_explain: SlimeRef;
+  slime_stop: SlimeRef;
 }

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui.coalescer import Coalescer
 from symtorch_lab.ui.dispatch import answer
+from symtorch_lab.ui.panel_slime import REQUESTS as SLIME_REQUESTS
+from symtorch_lab.ui.panel_slime import PanelSlime
 
 log = logging.getLogger(__name__)
 Shapes = tuple[Sequence[int] | None, Sequence[int] | None]
@@ -125,6 +127,7 @@ class Panel:
         self._sources: list[weakref.ref] = []
         self._select_callbacks: list[Callable[[str, str], None]] = []
         self._signature: dict[str, tuple[int, int]] | None = None
+        self.slime = PanelSlime(self)  # the SLIME view's explainers (panel_slime.py)
 
     # --- sources and callbacks (the Lab's side) -------------------------------------------
     def attach(self, source: ModelSource) -> None:
@@ -205,11 +208,14 @@ class Panel:
         models = self.models()
         self._signature = _signature(models)
         session.send(P.event("models", models=[model_info(n, m) for n, m in models.items()]))
+        self.slime.send_list(session)
         return session
 
     def handle(self, request: P.Request, session: "PanelSession | None" = None) -> dict:
         """Answer one request: model-level ones here, engine ones by the model's source."""
         kind = request["type"]
+        if kind in SLIME_REQUESTS:
+            return self.slime.handle(request)
         if kind == "list_models":
             return {"models": [model_info(n, m) for n, m in self.models().items()]}
         name = request["model"]  # type: ignore[typeddict-item]
@@ -239,6 +245,7 @@ class Panel:
     def after_cell(self, *_: Any) -> None:
         """IPython post_execute hook: push the model list (and trees) when models changed."""
         try:
+            self.slime.after_cell()
             models = self.models()
             signature = _signature(models)
             if signature == self._signature:

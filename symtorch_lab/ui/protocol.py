@@ -23,6 +23,17 @@ This module imports no UI package.
 
 from typing import Any, Literal, NotRequired, TypedDict, get_args
 
+from symtorch_lab.ui import protocol_slime
+from symtorch_lab.ui.protocol_slime import *  # noqa: F403 - the SLIME section, re-exported
+from symtorch_lab.ui.protocol_slime import (
+    ExplainerList,
+    ExplainersEvent,
+    ListExplainers,
+    SlimeEvent,
+    SlimeExplain,
+    SlimeRef,
+    SlimeStop,
+)
 from symtorch_lab.ui.schema import ProtocolError, check, fields
 
 __all__ = [
@@ -53,7 +64,7 @@ __all__ = [
     "KernelEvent",
     "ServerMessage",
     "RESULTS",
-]
+] + protocol_slime.__all__  # the SLIME section
 
 PROTOCOL_VERSION = 1
 """Bumped on any incompatible change; the browser refuses a kernel speaking another version."""
@@ -75,6 +86,7 @@ ErrorCode = Literal[
     "unsupported_version",
     "unknown_model",
     "unknown_module",
+    "unknown_explainer",
     "not_implemented",
     "engine",
     "internal",
@@ -90,6 +102,9 @@ RequestType = Literal[
     "restore",
     "compare",
     "set_known_law",
+    "list_explainers",
+    "slime_explain",
+    "slime_stop",
 ]
 
 
@@ -336,6 +351,9 @@ Request = (
     | Restore
     | Compare
     | SetKnownLaw
+    | ListExplainers
+    | SlimeExplain
+    | SlimeStop
 )
 _REQUESTS = _by_type(Request)
 
@@ -375,6 +393,9 @@ RESULTS: dict[str, type] = {
     "restore": ModuleRef,
     "compare": Comparison,
     "set_known_law": ModuleRef,
+    "list_explainers": ExplainerList,
+    "slime_explain": SlimeRef,
+    "slime_stop": SlimeRef,
 }
 """Which result each request type is answered with (``ResultByRequest`` in TypeScript)."""
 
@@ -424,9 +445,17 @@ class StatusEvent(TypedDict):
     status: SearchStatus
 
 
-KernelEvent = ModelsEvent | TreeEvent | StatusEvent
+KernelEvent = ModelsEvent | TreeEvent | StatusEvent | SlimeEvent | ExplainersEvent
 _EVENTS = _by_type(KernelEvent)
-ServerMessage = OkResponse | ErrorResponse | ModelsEvent | TreeEvent | StatusEvent
+ServerMessage = (
+    OkResponse
+    | ErrorResponse
+    | ModelsEvent
+    | TreeEvent
+    | StatusEvent
+    | SlimeEvent
+    | ExplainersEvent
+)
 
 
 # --------------------------------------------------------------------------- functions
@@ -484,7 +513,8 @@ def error(code: ErrorCode, message: str, msg_id: str = "") -> ErrorResponse:
 
 
 def event(kind: str, **payload: object) -> KernelEvent:
-    """Build an event of type ``kind`` (``models``, ``tree``, ``status``), checked."""
+    """Build an event of type ``kind`` (``models``, ``tree``, ``status``, ``slime``,
+    ``explainers``), checked."""
     if kind not in _EVENTS:
         raise ValueError(f"unknown event type {kind!r}; valid: {sorted(_EVENTS)}")
     msg = {"v": PROTOCOL_VERSION, "type": kind, **payload}

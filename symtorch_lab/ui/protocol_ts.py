@@ -13,10 +13,11 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, is_typeddict
 
-from symtorch_lab.ui import protocol
+from symtorch_lab.ui import protocol, protocol_slime
 from symtorch_lab.ui.schema import fields
 
 _ALIASED = (Literal, Union, types.UnionType)
+_MODULES = (protocol.__name__, protocol_slime.__name__)  # protocol re-exports protocol_slime
 WIDTH = 100  # prettier's printWidth in package.json
 HEADER = """\
 // Generated from symtorch_lab/ui/protocol.py by
@@ -108,7 +109,7 @@ def generate() -> str:
         if get_origin(value) in _ALIASED:
             out += _alias(name, value, _Namer({k: n for k, n in aliases.items() if n != name}))
             out.append("")
-        elif is_typeddict(value) and value.__module__ == protocol.__name__:
+        elif is_typeddict(value) and value.__module__ in _MODULES:
             out += _interface(value, namer)
             out.append("")
     out += _doc(type("R", (), {"__doc__": "Result type of each request type."}))

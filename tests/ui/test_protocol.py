@@ -24,6 +24,10 @@ VALID = [
     {"type": "restore", "model": "net", "path": "0"},
     {"type": "compare", "model": "net"},
     {"type": "set_known_law", "model": "net", "law": "k*q1*q2/r^2"},
+    {"type": "list_explainers"},
+    {"type": "slime_explain", "explainer": "slime", "x0": [0.5, -1.0]},
+    {"type": "slime_explain", "explainer": "slime", "row": 3, "settings": {"kernel_width": 0.7}},
+    {"type": "slime_stop", "explainer": "slime"},
 ]
 
 

@@ -44,7 +44,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Module Tree',
-      execute: () => panel.refresh()
+      execute: () => {
+        panel.slime.refresh();
+        return panel.refresh();
+      }
     });
     commands.addCommand(CommandIDs.expandAll, {
       label: 'Expand All Modules',

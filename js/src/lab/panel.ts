@@ -9,6 +9,7 @@ import type * as P from '../protocol';
 import { PanelActions } from './actions';
 import type { PanelConnection } from './connection';
 import { KernelFollower, type IFollowStatus } from './follow';
+import { SlimePanelView } from './slimeview';
 import { ModuleTreeView } from './tree';
 
 const NO_MODELS = 'No torch.nn.Module in this notebook yet.';
@@ -23,6 +24,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '
 export class SidePanel extends Widget {
   readonly tree = new ModuleTreeView();
   readonly actions = new PanelActions();
+  readonly slime = new SlimePanelView();
   /** Row of tool buttons next to the title (filled by the plugin from its commands). */
   readonly toolbar = el('div', 'stl-panel-toolbar');
 
@@ -39,7 +41,7 @@ export class SidePanel extends Widget {
       this._preferred = this._select.value;
       this._chooseModel(this._select.value);
     });
-    this.node.append(header, this._status, this.actions.node, this.tree.node);
+    this.node.append(header, this._status, this.actions.node, this.tree.node, this.slime.node);
     this.tree.onSelect = path => void this._selectModule(path);
     this.actions.onDistill = path => this._act('start_distill', path);
     this.actions.onStop = path => this._act('stop', path);
@@ -55,8 +57,7 @@ export class SidePanel extends Widget {
   async refresh(): Promise<void> {
     const conn = this._follower.connection;
     if (!conn) return this._follower.follow();
-    const { models } = await conn.request('list_models', {});
-    this._setModels(models);
+    this._setModels((await conn.request('list_models', {})).models);
     if (this._model) this._chooseModel(this._model); // re-fetch the tree even if unchanged
   }
 
@@ -71,6 +72,7 @@ export class SidePanel extends Widget {
 
   private _onConnection(conn: PanelConnection | null): void {
     this._setModels([]);
+    this.slime.setConnection(conn);
     conn?.events.connect((_, event) => this._onEvent(event));
   }
 

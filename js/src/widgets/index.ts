@@ -6,11 +6,13 @@
 import type { AnyModel, Render, RenderProps } from '@anywidget/types';
 import { renderFront } from './front';
 import { renderLab } from './lab';
+import { renderSlime } from './slime';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const VIEWS: Record<string, Render<any>> = {
   front: renderFront,
-  lab: renderLab
+  lab: renderLab,
+  slime: renderSlime
 };
 
 function render(props: RenderProps<{ _stl_kind: string }>) {
