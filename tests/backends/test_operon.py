@@ -338,7 +338,8 @@ def test_custom_loss_errors_are_raised(product):
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"unary_operators": ("gamma",)}, "unknown operator 'gamma'"),
+        ({"unary_operators": ("frobnicate",)}, "unknown operator 'frobnicate'"),
+        ({"unary_operators": ("gamma",)}, "'gamma' is a PySR .Julia. operator with no offline"),
         ({"unary_operators": ("sign",)}, "'sign'.*no sign function"),
         ({"binary_operators": ("+", "sin")}, "'sin' is a unary operator and cannot be in binary"),
         ({"binary_operators": ("*",), "unary_operators": ("+",)}, "'\\+' is a binary operator"),
