@@ -29,6 +29,7 @@ _EXPORTS = {
     "SymbolicModel": "facade",
     "save_session": "io",
     "load_session": "session",
+    "explain_classifier": "gradients",
     "Lab": "ui.lab",  # the only UI name: imported (with anywidget) on first use
 }
 _SUBMODULES = ("metrics", "benchmark", "plots", "demo", "science", "backends", "hooks", "operators")
