@@ -268,3 +268,49 @@ def score(expr: Expression, points: BoundaryPoints) -> Candidate:
         cos_mean=float(np.mean(cos)),
         cos_p05=float(np.quantile(cos, 0.05)),
     )
+
+
+def boundary_grid(
+    model: nn.Module,
+    expression: Expression,
+    X,
+    *,
+    module: str | None = None,
+    output: int | None = None,
+    dims: tuple[int, int] = (0, 1),
+    resolution: int = 60,
+) -> dict:
+    """The network's output and a formula ``g`` on a 2-D grid, for drawing level sets.
+
+    The grid spans the range of ``X`` in the two input ``dims``; with more than two inputs the
+    others are held at their median (a 2-D slice). Returns ``x`` (r,), ``y`` (r,), ``f`` and
+    ``g`` (r, r; row ``i`` is ``y[i]``), ``dims``, ``fixed`` (the held values, by column) and
+    ``g_boundary``: the median of ``g`` on the rows of ``X`` nearest to ``f = 0``, i.e. the
+    level of ``g`` that should trace the decision boundary.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    d = X.shape[1] if X.ndim == 2 else 0
+    a, b = dims
+    if d < 2 or not (0 <= a < d and 0 <= b < d and a != b):
+        raise ValueError(f"dims={dims} must name two different columns of X with shape {X.shape}")
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution}")
+    xs = np.linspace(X[:, a].min(), X[:, a].max(), resolution)
+    ys = np.linspace(X[:, b].min(), X[:, b].max(), resolution)
+    fixed = np.median(X, axis=0)
+    grid = np.tile(fixed, (resolution * resolution, 1))
+    gx, gy = np.meshgrid(xs, ys)
+    grid[:, a], grid[:, b] = gx.ravel(), gy.ravel()
+    f_grid, _ = scalar_output(model, grid, module, output)
+    f_rows, _ = scalar_output(model, X, module, output)
+    nearest = np.argsort(np.abs(f_rows))[: max(1, len(X) // 50)]
+    g_rows = expression.numpy(X[nearest])
+    return {
+        "x": xs,
+        "y": ys,
+        "f": f_grid.reshape(resolution, resolution),
+        "g": expression.numpy(grid).reshape(resolution, resolution),
+        "dims": (a, b),
+        "fixed": {j: float(fixed[j]) for j in range(d) if j not in (a, b)},
+        "g_boundary": float(np.nanmedian(g_rows)) if np.any(np.isfinite(g_rows)) else 0.0,
+    }

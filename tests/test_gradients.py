@@ -98,3 +98,31 @@ def test_wetzel_problems_are_recovered(problem):
     cos = np.sum(grad_g * true, 1) / np.linalg.norm(grad_g, axis=1) / np.linalg.norm(true, axis=1)
     assert np.mean(cos) >= 0.99, (str(pick.expression), front)
     assert "\\" in pick.expression.latex() or "x_" in pick.expression.latex()
+
+
+def test_central_differences_of_the_search_path_are_exact_for_quadratics():
+    from symtorch_lab._gradient_fit import unit_rows
+    from symtorch_lab._gradient_search import _stacked
+
+    X, _ = classifiers.sample("A1", 200, seed=2)
+    f, grad = boundary_points(Logit(), X, band=None).f, boundary_points(Logit(), X, band=None).grad
+    g = Expression.from_infix("x0^2 + 3*x0*x1 - x1^2", NAMES)
+    Xs, _, loss = _stacked(X, f, grad)
+    pred = torch.from_numpy(g.numpy(Xs))
+    exact = expression_loss(g, X, unit_rows(torch.from_numpy(grad)).numpy())
+    assert float(loss(pred, pred, pred)) == pytest.approx(exact, rel=1e-9)
+
+
+def test_boundary_grid_slices_three_inputs_and_finds_the_boundary_level():
+    from symtorch_lab.gradients import boundary_grid
+
+    class Three(nn.Module):
+        def forward(self, X):
+            return (X[:, 0] ** 2 + 2 * X[:, 1] ** 2 + 0 * X[:, 2] - 1).unsqueeze(1)
+
+    X = np.random.default_rng(0).uniform(-1, 1, (3000, 3))
+    g = Expression.from_infix("x0^2 + 2*x1^2", ["x0", "x1", "x2"])
+    grid = boundary_grid(Three(), g, X, resolution=20)
+    assert grid["f"].shape == grid["g"].shape == (20, 20) and set(grid["fixed"]) == {2}
+    assert grid["g_boundary"] == pytest.approx(1.0, abs=0.02)
+    np.testing.assert_allclose(grid["g"] - 1, grid["f"], atol=1e-6)
