@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 DEFAULT_BAND = (1e-4, 0.9999)  # Wetzel's unsure points: σ(f) strictly inside this band
+_TIE = 1e-6  # relative loss difference below which two candidates score the same
 
 
 def scalar_output(model: nn.Module, X, module: str | None = None, output: int | None = None):
@@ -249,7 +250,20 @@ def rank(
     if not cands:  # nothing within maxsize: keep the simplest proposal, refitted
         simplest = min(expressions, key=lambda e: e.complexity)
         cands[simplest] = score(refit_alignment(simplest, points.X[tr], unit[tr]), points)
-    return ParetoFront(cands.values(), model_selection, selection_loss="val_loss")
+    return ParetoFront(_clear_gains(cands.values()), model_selection, selection_loss="val_loss")
+
+
+def _clear_gains(cands) -> list[Candidate]:
+    """Drop candidates that beat every simpler one only by rounding (relative 1e-6).
+
+    Exact rewrites of one formula (``-12.1*x0 - 26.3 - 16.9*x1`` and ``-x0 - 1.4*x1``) score
+    the same up to float noise; without this the longer one stays on the front as a "gain".
+    """
+    kept: list[Candidate] = []
+    for cand in sorted(cands, key=lambda c: (c.complexity, c.loss)):
+        if not kept or cand.loss < min(c.loss for c in kept) * (1 - _TIE):
+            kept.append(cand)
+    return kept
 
 
 def score(expr: Expression, points: BoundaryPoints) -> Candidate:

@@ -126,3 +126,12 @@ def test_boundary_grid_slices_three_inputs_and_finds_the_boundary_level():
     assert grid["f"].shape == grid["g"].shape == (20, 20) and set(grid["fixed"]) == {2}
     assert grid["g_boundary"] == pytest.approx(1.0, abs=0.02)
     np.testing.assert_allclose(grid["g"] - 1, grid["f"], atol=1e-6)
+
+
+def test_exact_rewrites_do_not_stay_on_the_front_as_gains():
+    from symtorch_lab.front import Candidate
+    from symtorch_lab.gradients import _clear_gains
+
+    e = Expression.from_infix("x0", NAMES)
+    cands = [Candidate(5, 1e-4, e), Candidate(9, 1e-4 * (1 - 1e-9), e), Candidate(11, 5e-5, e)]
+    assert [c.complexity for c in _clear_gains(cands)] == [5, 11]

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'engine'
   | 'internal';
 
+export type DistillMode = 'distill' | 'gradient';
+
 export type RequestType =
   | 'list_models'
   | 'get_tree'
@@ -99,7 +101,9 @@ export interface FrontState {
 }
 
 /**
- * Optional overrides for one search (engine vocabulary: PySR names).
+ * Optional overrides for one search (engine vocabulary: PySR names). `mode` `gradient`
+ * explains a classifier output or a latent neuron (unit `output` of the module) through
+ * symbolic gradients instead of distilling it (see `BoundaryState`).
  */
 export interface DistillSettings {
   maxsize?: number;
@@ -107,6 +111,8 @@ export interface DistillSettings {
   timeout_in_seconds?: number;
   k_in?: number;
   k_out?: number;
+  mode?: DistillMode;
+  output?: number;
 }
 
 /**
@@ -160,6 +166,27 @@ export interface LabState {
   detail: CandidateDetail | null;
   records: CompareRecord[];
   error: string;
+}
+
+/**
+ * Synced traits of `BoundaryWidget`: a 2-D decision boundary with the level sets of a
+ * formula `g` (kernel-side grid; the view only draws). The `nx * ny` grid travels as a
+ * binary buffer (`grid` trait): `f` then `g`, float32, row-major (row `i` is
+ * `y_range[0] + i * dy`). `g_levels` are the contour levels to draw, `g_boundary` the
+ * level of `g` on the boundary `f = 0`; `fixed` names inputs held at a value (a slice).
+ */
+export interface BoundaryState {
+  title: string;
+  x_label: string;
+  y_label: string;
+  x_range: number[];
+  y_range: number[];
+  nx: number;
+  ny: number;
+  g_levels: number[];
+  g_boundary: number;
+  equation: string;
+  fixed: string;
 }
 
 /**
