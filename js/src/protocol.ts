@@ -152,23 +152,6 @@ export interface CompareRecord {
 }
 
 /**
- * Synced traits of `LabWidget` (the notebook face of `symtorch_lab.Lab`): the current
- * module, its front (all dims), the pick of each dim (`picks[str(dim)]` = expression id),
- * the search status, the clicked candidate, the comparison records and the last error.
- */
-export interface LabState {
-  model: string;
-  module: string | null;
-  module_status: ModuleStatus;
-  points: FrontPoint[];
-  picks: { [key: string]: string };
-  status: SearchStatus | null;
-  detail: CandidateDetail | null;
-  records: CompareRecord[];
-  error: string;
-}
-
-/**
  * Synced traits of `BoundaryWidget`: a 2-D decision boundary with the level sets of a
  * formula `g` (kernel-side grid; the view only draws). The `nx * ny` grid travels as a
  * binary buffer (`grid` trait): `f` then `g`, float32, row-major (row `i` is
@@ -187,6 +170,25 @@ export interface BoundaryState {
   g_boundary: number;
   equation: string;
   fixed: string;
+}
+
+/**
+ * Synced traits of `LabWidget` (the notebook face of `symtorch_lab.Lab`): the current
+ * module, its front (all dims), the pick of each dim (`picks[str(dim)]` = expression id),
+ * the search status, the clicked candidate, the comparison records, the last error and the last
+ * gradient-mode explanation (`boundary`; its grid is the `boundary_grid` buffer).
+ */
+export interface LabState {
+  model: string;
+  module: string | null;
+  module_status: ModuleStatus;
+  points: FrontPoint[];
+  picks: { [key: string]: string };
+  status: SearchStatus | null;
+  detail: CandidateDetail | null;
+  records: CompareRecord[];
+  error: string;
+  boundary: BoundaryState | null;
 }
 
 /**

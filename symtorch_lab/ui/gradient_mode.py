@@ -58,6 +58,7 @@ def explain(lab: Any, path: str, output: int | None = None, **params: Any) -> Pa
     lab.boundary = BoundaryWidget.from_front(
         lab.model, X, front, module=module, output=output, title=f"{title}: level sets of g"
     )
+    lab.widget.boundary, lab.widget.boundary_grid = lab.boundary.state(), lab.boundary.grid
     lab.gradient_fronts[path] = front
     lab.gradient_elapsed[path] = time.monotonic() - started
     return front

@@ -208,22 +208,6 @@ class CompareRecord(TypedDict):
     reference: str
 
 
-class LabState(TypedDict):
-    """Synced traits of ``LabWidget`` (the notebook face of ``symtorch_lab.Lab``): the current
-    module, its front (all dims), the pick of each dim (``picks[str(dim)]`` = expression id),
-    the search status, the clicked candidate, the comparison records and the last error."""
-
-    model: str
-    module: str | None
-    module_status: ModuleStatus
-    points: list[FrontPoint]
-    picks: dict[str, str]
-    status: SearchStatus | None
-    detail: CandidateDetail | None
-    records: list[CompareRecord]
-    error: str
-
-
 # ------------------------------------------------ symbolic gradients (issue 11): state
 class BoundaryState(TypedDict):
     """Synced traits of ``BoundaryWidget``: a 2-D decision boundary with the level sets of a
@@ -243,6 +227,25 @@ class BoundaryState(TypedDict):
     g_boundary: float
     equation: str
     fixed: str
+
+
+# --------------------------------------------------------------------------- lab state
+class LabState(TypedDict):
+    """Synced traits of ``LabWidget`` (the notebook face of ``symtorch_lab.Lab``): the current
+    module, its front (all dims), the pick of each dim (``picks[str(dim)]`` = expression id),
+    the search status, the clicked candidate, the comparison records, the last error and the last
+    gradient-mode explanation (``boundary``; its grid is the ``boundary_grid`` buffer)."""
+
+    model: str
+    module: str | None
+    module_status: ModuleStatus
+    points: list[FrontPoint]
+    picks: dict[str, str]
+    status: SearchStatus | None
+    detail: CandidateDetail | None
+    records: list[CompareRecord]
+    error: str
+    boundary: BoundaryState | None
 
 
 # --------------------------------------------------------------------------- requests

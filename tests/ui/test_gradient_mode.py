@@ -46,6 +46,7 @@ def test_start_distill_in_gradient_mode_explains_the_model_output(X):
     widget = lab.boundary
     assert isinstance(widget, BoundaryWidget) and widget.equation == str(front.selected.expression)
     check(widget.state(), P.BoundaryState, "BoundaryWidget state")
+    assert lab.widget.boundary == widget.state() and lab.widget.boundary_grid == widget.grid
     f, g = widget.arrays()
     assert f.shape == g.shape == (widget.ny, widget.nx)
     # the f = 0 boundary is where g takes its boundary level (g is q up to an increasing map)

@@ -2,7 +2,7 @@
  * BoundaryWidget view: the network's decision boundary (f = 0, thick) with the level sets of a
  * formula g (thin; the level on the boundary dashed). The grids come from the kernel; a view only.
  */
-import type { RenderProps } from '@anywidget/types';
+import type { AnyModel, RenderProps } from '@anywidget/types';
 import Plotly from 'plotly.js-dist-min';
 import type { BoundaryState } from '../protocol';
 import { boundaryLayout, boundaryTraces } from './boundarydata';
@@ -24,6 +24,37 @@ const KEYS: (keyof BoundaryState)[] = [
   'fixed'
 ];
 
+/** The Lab widget's gradient-mode traits (LabState.boundary and its grid buffer). */
+interface IBoundaryTraits {
+  boundary: BoundaryState | null;
+  boundary_grid: DataView | null;
+}
+
+/** A redraw for the Lab widget's boundary plot (hidden until an explanation arrives). */
+export function labBoundary(
+  plot: HTMLElement,
+  el: HTMLElement,
+  model: AnyModel<IBoundaryTraits>
+): () => void {
+  return () => {
+    plot.hidden = !model.get('boundary');
+    drawBoundary(plot, el, model.get('boundary'), model.get('boundary_grid'));
+  };
+}
+
+/** Draw (or update) the boundary plot in `plot`; nothing without a grid. */
+export function drawBoundary(
+  plot: HTMLElement,
+  el: HTMLElement,
+  state: BoundaryState | null,
+  grid: DataView | null
+): void {
+  if (!state || !grid || grid.byteLength === 0) return;
+  const theme = readTheme(el);
+  const traces = boundaryTraces(state, grid, theme);
+  void Plotly.react(plot, traces, boundaryLayout(state, theme), { displaylogo: false });
+}
+
 export function renderBoundary({ model, el }: RenderProps<Model>): () => void {
   el.classList.add('stl-boundary');
   const plot = document.createElement('div');
@@ -35,11 +66,7 @@ export function renderBoundary({ model, el }: RenderProps<Model>): () => void {
   const draw = (): void => {
     const state = Object.fromEntries(KEYS.map(k => [k, model.get(k)])) as unknown as BoundaryState;
     caption.textContent = state.equation ? `g = ${state.equation}` : '';
-    const theme = readTheme(el);
-    const grid = model.get('grid');
-    if (!grid || grid.byteLength === 0) return;
-    const traces = boundaryTraces(state, grid, theme);
-    void Plotly.react(plot, traces, boundaryLayout(state, theme), { displaylogo: false });
+    drawBoundary(plot, el, state, model.get('grid'));
   };
   draw();
   const stopTheme = onThemeChange(draw);
