@@ -124,16 +124,8 @@ def boundary_points(
             sigma = 1.0 / (1.0 + np.exp(-f))
         keep &= (sigma > low) & (sigma < high)
     rows = np.flatnonzero(keep)
-    where = "model output" if module is None else f"module {module!r}"
     if len(rows) < 2:
-        raise ValueError(
-            f"{where}{'' if output is None else f' [{output}]'}: {len(rows)} of {len(f)} rows "
-            f"are unsure ({band[0]} < sigmoid(f) < {band[1]}): the network is confident "
-            "everywhere on X, so there is no decision boundary to explain; sample X near the "
-            "boundary or pass a wider band="
-            if band is not None
-            else f"{where}: fewer than 2 rows with a finite, non-zero gradient"
-        )
+        raise ValueError(_no_boundary(module, output, band, len(rows), len(f)))
     rng = np.random.default_rng(random_state)
     rows = rng.permutation(rows)
     n_val = max(1, int(round(validation_fraction * len(rows)))) if validation_fraction else 0
@@ -142,6 +134,18 @@ def boundary_points(
         train = val
     Xn = np.asarray(X, dtype=np.float64)
     return BoundaryPoints(Xn, f, grad, np.sort(train), np.sort(val))
+
+
+def _no_boundary(module, output, band, n_rows: int, n_total: int) -> str:
+    where = "model output" if module is None else f"module {module!r}"
+    where += "" if output is None else f" [{output}]"
+    if band is None:
+        return f"{where}: {n_rows} of {n_total} rows have a finite, non-zero gradient (need 2)"
+    return (
+        f"{where}: {n_rows} of {n_total} rows are unsure ({band[0]} < sigmoid(f) < {band[1]}): "
+        "the network is confident everywhere on X, so there is no decision boundary to "
+        "explain; sample X near the boundary or pass a wider band="
+    )
 
 
 def explain_classifier(
