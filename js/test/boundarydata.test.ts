@@ -39,16 +39,16 @@ describe('boundary grid', () => {
     assert.throws(() => gridRows(STATE, buffer([1, 2, 3])), /12 bytes, expected 48/);
   });
 
-  it('draws g levels, the dashed boundary level of g, then f = 0 on evenly spaced axes', () => {
+  it('draws g levels, f = 0, then the dashed boundary level of g on evenly spaced axes', () => {
     assert.deepEqual(axis([0, 2], 3), [0, 1, 2]);
     const traces = boundaryTraces(STATE, grid, FALLBACK_THEME) as Trace[];
     assert.equal(traces.length, 4);
     assert.deepEqual(
       traces.map(t => t.contours.start),
-      [0.5, 1.5, 1, 0]
+      [0.5, 1.5, 0, 1]
     );
-    assert.equal(traces[2].line.dash, 'dash');
-    assert.deepEqual(traces[3].z, gridRows(STATE, grid).f);
+    assert.equal(traces[3].line.dash, 'dash');
+    assert.deepEqual(traces[2].z, gridRows(STATE, grid).f);
     assert.deepEqual(traces[0].x, [-1, 0, 1]);
   });
 

@@ -1,8 +1,8 @@
 /**
  * BoundaryWidget grid → plotly contour traces and layout (pure data, no plotly import, unit-tested
  * in node). The kernel sends `f` then `g` (float32, row-major, `ny * nx` each); this file only
- * splits the buffer into rows and says which contours to draw: level sets of `g` (thin), the level
- * of `g` on the boundary (dashed accent) and the network's decision boundary `f = 0` (thick).
+ * splits the buffer into rows and says which contours to draw: level sets of `g` (thin), the
+ * network's decision boundary `f = 0` (thick) and, on top, the level of `g` on it (dashed accent).
  */
 import type { BoundaryState } from '../protocol';
 import { layoutFor, type ITheme } from './theme';
@@ -51,8 +51,8 @@ export function boundaryTraces(state: BoundaryState, buffer: DataView, theme: IT
   const accent = { width: 2, dash: 'dash', color: theme.accent };
   return [
     ...levels,
-    lines(x, y, g, state.g_boundary, accent),
-    lines(x, y, f, 0, { width: 4, color: theme.font })
+    lines(x, y, f, 0, { width: 4, color: theme.font }),
+    lines(x, y, g, state.g_boundary, accent)
   ];
 }
 
