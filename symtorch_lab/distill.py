@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params, fanout
+from . import _dims, _params, _restarts, fanout
+from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
 from .background import START_LOCK, SearchHandle
@@ -86,6 +87,16 @@ class Distiller:
         (retried twice on Dask). Fronts equal the serial run's; live fronts stream back to
         ``callbacks`` and ``stop()`` reaches every job (a callback returning True stops them
         all). ``loss`` must then be picklable (a module-level function).
+    restarts : int
+        Independent searches per dim (seeds ``random_state + i * 7919``) run in threads and
+        merged into one front: both cores on one dim (:mod:`symtorch_lab._restarts`).
+    decompose : bool
+        Test the network (``fit(..., network=f)``) for additive / multiplicative separability
+        and symmetries on its autograd derivatives; when one holds, search the pieces and put
+        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+    noise_floor : float, optional
+        The error the distilled network itself leaves (e.g. its validation MSE), for
+        ``model_selection="floor"``: the simplest candidate at that floor is picked.
 
     Attributes
     ----------
@@ -123,6 +134,10 @@ class Distiller:
         callbacks: Iterable[Callback] = (),
         validation_fraction: float = 0.0,
         refit: bool = True,
+        decompose: bool = False,
+        decompose_tol: float = 0.05,
+        noise_floor: float | None = None,
+        restarts: int = 1,
         **pysr_kwargs,
     ):
         self.backend = backend
@@ -142,25 +157,40 @@ class Distiller:
         self.callbacks = tuple(callbacks)
         self.validation_fraction = validation_fraction
         self.refit = refit
+        self.decompose, self.decompose_tol = decompose, decompose_tol
+        self.noise_floor = noise_floor
+        if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+            raise ValueError(f"restarts must be a positive int, got {restarts!r}")
+        self.restarts = restarts
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
         self._stop_event = threading.Event()
 
     # --- public ----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None):
         """Run one search per output dimension; returns ``self``.
 
         ``stop()`` (or a callback returning True, or Ctrl-C) ends the search after the
         current generation; dimensions finished so far and the partial front are kept.
+        ``network`` (a torch callable from X rows to y, the network being distilled) is
+        what ``decompose=True`` tests for separability (:mod:`symtorch_lab.decompose`).
         """
         self._stop_event.clear()
         return self._fit(
-            X, y, sample_weight, variable_names=variable_names, output_dims=output_dims
+            X,
+            y,
+            sample_weight,
+            variable_names=variable_names,
+            output_dims=output_dims,
+            network=network,
         )
 
-    def _fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None):
+    def _fit(
+        self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None
+    ):
         """:meth:`fit` without clearing a pending ``stop()`` (background runs use it)."""
         spec = self._spec()  # operators are checked before anything else runs
+        self._network = _decompose.check_network(self, network)
         X, Y, w, names = _params.check_data(X, y, sample_weight, variable_names)
         dims = _params.check_dims(output_dims, Y.shape[1])
         self.fronts_: dict[int, ParetoFront] = {}
@@ -246,22 +276,16 @@ class Distiller:
         custom = (
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
-        raw = backend.search(
-            Xs,
-            ys / scale,
-            self.variable_names_,
-            spec,
-            sample_weight=ws,
-            on_generation=live,
-            stop_event=self._stop_event,
-            **custom,
-        )
+        raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
         front = self._build_front(raw, Xs, ys, ws, scale)
+        if self.decompose:
+            f = _decompose.network_column(self._network, dim)
+            front = _decompose.extend_front(self, front, f, Xs, ys, ws)
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = front
@@ -276,7 +300,9 @@ class Distiller:
             expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
-        return ParetoFront(_within(cands, self.maxsize), model_selection=self.model_selection)
+        return ParetoFront(
+            _within(cands, self.maxsize), self.model_selection, noise_floor=self.noise_floor
+        )
 
     def __repr__(self) -> str:
         params = _params.describe(self)
@@ -317,8 +343,9 @@ class _LiveFront:
             loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
         try:
+            d = self.distiller
             return ParetoFront(
-                _within(cands, self.distiller.maxsize), self.distiller.model_selection
+                _within(cands, d.maxsize), d.model_selection, noise_floor=d.noise_floor
             )
         except ValueError:
             return None

@@ -36,6 +36,9 @@ import numpy as np
 from . import _dims
 from .front import ParetoFront
 
+PROCESS_RETRIES = 2
+"""How often a local process pool that broke (a worker died) is replaced and its lost dims
+searched again."""
 DASK_RETRIES = 2
 """How often Dask resubmits a job whose worker raised (a worker that dies is rescheduled by
 the scheduler on its own, up to ``distributed.scheduler.allowed-failures`` times)."""
@@ -50,11 +53,7 @@ def runner_for(executor, n_workers: int):
     if executor is None or executor == "threads":
         return None
     if executor == "processes":
-        context = multiprocessing.get_context("forkserver")
-        # workers fork from a server that has imported the engine once (torch, pyoperon)
-        context.set_forkserver_preload(["symtorch_lab.distill"])
-        pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context)
-        return _PoolRunner(pool, owned=True)
+        return _PoolRunner(_process_pool(n_workers), owned=True)
     if isinstance(executor, cf.Executor):
         return _PoolRunner(executor, owned=False)
     if type(executor).__name__ == "Client" and hasattr(executor, "submit"):
@@ -63,6 +62,13 @@ def runner_for(executor, n_workers: int):
         "executor must be None, 'threads', 'processes', a concurrent.futures.Executor or a "
         f"dask.distributed.Client, got {executor!r}"
     )
+
+
+def _process_pool(n_workers: int) -> cf.ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    # workers fork from a server that has imported the engine once (torch, pyoperon)
+    context.set_forkserver_preload(["symtorch_lab.distill"])
+    return cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context)
 
 
 @dataclass
@@ -93,9 +99,11 @@ class DimResult:
 def search_dim(task: DimTask, stop, stream) -> DimResult | None:
     """Worker side: one dim's search and front, or None when a stop came before it started."""
     from .backends import get_backend
+    from .polish import warm_up
 
     if stop.is_set():
         return None
+    warm_up()  # sympy's first call in a fresh worker is slow: not inside a polish's limit
     d = task.distiller
     d.fronts_, d.best_, d.n_generations_, d.stopped_ = {}, {}, {}, False
     d.variable_names_ = task.names
@@ -111,8 +119,31 @@ def search_dim(task: DimTask, stop, stream) -> DimResult | None:
 def fan_out(distiller, runner, spec, search, dims, X, Y, w, split, event_type) -> None:
     """Run the dims ``search`` on ``runner``, filing each front on ``distiller`` as it lands.
 
-    Raises ``RuntimeError`` naming every dim whose job failed, after the others have ended.
+    A local process pool whose worker died (``BrokenProcessPool``: killed, out of memory) is
+    replaced and the dims it lost are searched again, up to :data:`PROCESS_RETRIES` times (Dask
+    retries on its own). Raises ``RuntimeError`` naming every dim whose job failed, after the
+    others have ended.
     """
+    errors: dict[int, BaseException] = {}
+    for attempt in range(PROCESS_RETRIES + 1):
+        lost = _fan_out_once(distiller, runner, spec, search, dims, X, Y, w, split, event_type)
+        broken = {d: e for d, e in lost.items() if isinstance(e, cf.process.BrokenProcessPool)}
+        errors.update({d: e for d, e in lost.items() if d not in broken})
+        if not broken or not runner.renewable or distiller._stop_event.is_set():
+            errors.update(broken)
+            break
+        if attempt == PROCESS_RETRIES:
+            errors.update(broken)
+            break
+        runner, search = runner.renewed(), sorted(broken)
+    if errors:
+        lines = "; ".join(f"output dim {d}: {type(e).__name__}: {e}" for d, e in errors.items())
+        raise RuntimeError(f"{len(errors)} of {len(dims)} dims failed: {lines}") from next(
+            iter(errors.values())
+        )
+
+
+def _fan_out_once(distiller, runner, spec, search, dims, X, Y, w, split, event_type) -> dict:
     with runner:
         stop, stream = runner.shared()
         bare, names = _bare_copy(distiller), distiller.variable_names_
@@ -128,12 +159,7 @@ def fan_out(distiller, runner, spec, search, dims, X, Y, w, split, event_type) -
             : dim
             for dim in search
         }  # fmt: skip
-        errors = _collect(distiller, runner, pending, stop, stream, event_type, dims)
-    if errors:
-        lines = "; ".join(f"output dim {d}: {type(e).__name__}: {e}" for d, e in errors.items())
-        raise RuntimeError(f"{len(errors)} of {len(search)} dims failed: {lines}") from next(
-            iter(errors.values())
-        )
+        return _collect(distiller, runner, pending, stop, stream, event_type, dims)
 
 
 def _collect(distiller, runner, pending, stop, stream, event_type, dims) -> dict:
@@ -275,6 +301,14 @@ class _PoolRunner:
     def __init__(self, pool: cf.Executor, owned: bool):
         self.pool, self.owned = pool, owned
 
+    @property
+    def renewable(self) -> bool:
+        """A pool of our own can be replaced when it breaks; a caller's is theirs."""
+        return self.owned and isinstance(self.pool, cf.ProcessPoolExecutor)
+
+    def renewed(self) -> _PoolRunner:
+        return _PoolRunner(_process_pool(self.pool._max_workers), owned=True)
+
     def __enter__(self):
         self.manager = multiprocessing.get_context("forkserver").Manager()
         return self
@@ -304,6 +338,8 @@ class _PoolRunner:
 
 class _DaskRunner:
     """A ``dask.distributed.Client``: retried futures, a shared Event and Queue."""
+
+    renewable = False  # Dask reschedules a dead worker's job itself
 
     def __init__(self, client):
         self.client = client

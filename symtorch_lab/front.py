@@ -21,7 +21,10 @@ import numpy as np
 
 from .expression import Expression
 
-MODEL_SELECTIONS = ("best", "accuracy", "score")
+MODEL_SELECTIONS = ("best", "accuracy", "score", "floor")
+# "floor": losses this small relative to the simplest candidate's are float round-off (the law
+# on noise-free data), not a better fit.
+PRECISION = 1e-12
 # PySR's "best": among candidates whose loss is within this factor of the minimum loss,
 # take the one with the highest score.
 BEST_LOSS_FACTOR = 1.5
@@ -123,8 +126,15 @@ def pysr_scores(complexities: np.ndarray, losses: np.ndarray) -> np.ndarray:
     return scores
 
 
-def select_index(losses: np.ndarray, scores: np.ndarray, model_selection: str) -> int:
-    """Index picked by PySR's ``model_selection`` rule on a front sorted by complexity."""
+def select_index(
+    losses: np.ndarray, scores: np.ndarray, model_selection: str, noise_floor: float | None = None
+) -> int:
+    """Index picked by ``model_selection`` on a front sorted by complexity: PySR's
+    ``"best"`` / ``"accuracy"`` / ``"score"``, or ``"floor"``: the simplest candidate whose loss
+    is within :data:`BEST_LOSS_FACTOR` of the larger of ``noise_floor`` (the error the
+    distilled network itself leaves, e.g. its validation MSE) and the front's minimum loss,
+    or below round-off (:data:`PRECISION` of the simplest candidate's loss). A longer
+    candidate that only fits the network's own errors, or round-off, is not preferred."""
     if model_selection not in MODEL_SELECTIONS:
         raise ValueError(
             f"model_selection={model_selection!r} is not one of {', '.join(MODEL_SELECTIONS)}"
@@ -134,6 +144,10 @@ def select_index(losses: np.ndarray, scores: np.ndarray, model_selection: str) -
         return int(np.argmin(losses))
     if model_selection == "score":
         return int(np.argmax(scores))
+    if model_selection == "floor":
+        level = BEST_LOSS_FACTOR * max(noise_floor or 0.0, float(np.min(losses)))
+        level = max(level, PRECISION * float(losses[0]))
+        return int(np.argmax(losses <= level))
     eligible = losses <= BEST_LOSS_FACTOR * np.min(losses)
     return int(np.argmax(np.where(eligible, scores, -np.inf)))
 
@@ -159,12 +173,15 @@ class ParetoFront:
     """
 
     skipped: str | None = None
+    decomposition: str | None = None  # the split a decomposed search used (symtorch_lab.decompose)
+    noise_floor: float | None = None
 
     def __init__(
         self,
         candidates: Iterable[Candidate],
         model_selection: str = "best",
         selection_loss: str | None = None,
+        noise_floor: float | None = None,
     ):
         front = pareto_candidates(candidates)
         if not front:
@@ -176,6 +193,7 @@ class ParetoFront:
         )
         self.selection_loss = selection_loss
         self.model_selection = model_selection
+        self.noise_floor = None if noise_floor is None else float(noise_floor)
         self.selected_index = self._rule_index(model_selection)
 
     # --- selection -------------------------------------------------------------------
@@ -187,7 +205,7 @@ class ParetoFront:
             losses = np.array([c.metrics[self.selection_loss] for c in self.candidates])
             comp = np.array([c.complexity for c in self.candidates])
             scores = pysr_scores(comp, losses)
-        return select_index(losses, scores, model_selection)
+        return select_index(losses, scores, model_selection, self.noise_floor)
 
     def select(self, model_selection: str | None = None) -> Candidate:
         """Apply a selection rule, remember it as the pick, and return the candidate."""
@@ -242,8 +260,9 @@ class ParetoFront:
         out.candidates = tuple(rescored)
         out.selection_loss = "val_loss"
         out.model_selection = self.model_selection
+        out.noise_floor = self.noise_floor
         out.selected_index = out._rule_index(self.model_selection)
-        out.skipped = self.skipped
+        out.skipped, out.decomposition = self.skipped, self.decomposition
         return out
 
     # --- views -----------------------------------------------------------------------
@@ -272,8 +291,9 @@ class ParetoFront:
             "selected_index": self.selected_index,
             "candidates": [c.to_json() for c in self.candidates],
         }
-        if self.skipped is not None:
-            data["skipped"] = self.skipped
+        for key in ("skipped", "decomposition", "noise_floor"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
         return data
 
     @classmethod
@@ -286,7 +306,9 @@ class ParetoFront:
         sel_loss = data.get("selection_loss")
         if sel_loss not in (None, "val_loss"):
             raise ValueError(f"selection_loss={sel_loss!r} must be null or 'val_loss'")
-        front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss)
+        floor = data.get("noise_floor")
+        floor = None if floor is None else _as_float(floor, "noise_floor")
+        front = cls([Candidate.from_json(c) for c in data["candidates"]], rule, sel_loss, floor)
         index = _as_int(data.get("selected_index", front.selected_index), "selected_index")
         if not 0 <= index < len(front):
             raise ValueError(f"selected_index {index} is outside the front of {len(front)}")
@@ -295,6 +317,10 @@ class ParetoFront:
         if skipped is not None and (not isinstance(skipped, str) or len(skipped) > 500):
             raise ValueError(f"front 'skipped' must be a short string, got {skipped!r:.60}")
         front.skipped = skipped
+        split = data.get("decomposition")
+        if split is not None and (not isinstance(split, str) or len(split) > 500):
+            raise ValueError(f"front 'decomposition' must be a short string, got {split!r:.60}")
+        front.decomposition = split
         return front
 
     def __len__(self) -> int:
@@ -317,6 +343,8 @@ class ParetoFront:
         lines.append(f"(selected by model_selection={self.model_selection!r}: row marked >>>)")
         if self.skipped is not None:
             lines.append(f"(not searched: {self.skipped})")
+        if self.decomposition is not None:
+            lines.append(f"(decomposition tested on the network: {self.decomposition})")
         return "\n".join(lines)
 
 

@@ -188,6 +188,31 @@ _ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
+# PySR operators with no offline equivalent in the embedded engine, and what to use instead.
+PYSR_ONLY = {
+    "cond": "cond(x, y) = (x > 0) * y: use max/min (a ramp) or tanh of a scaled term",
+    "greater": "a comparison: use max/min or sign",
+    "less": "a comparison: use max/min or sign",
+    "logical_or": "a boolean: use max",
+    "logical_and": "a boolean: use min",
+    "relu": "use max (max(x, 0) with a constant) or abs: relu(x) = (x + abs(x)) / 2",
+    "round": "a step function: no smooth equivalent; use sign or tanh",
+    "floor": "a step function: no smooth equivalent; use sign or tanh",
+    "ceil": "a step function: no smooth equivalent; use sign or tanh",
+    "mod": "no equivalent; use sin/cos for periodic terms",
+    "exp2": "exp(x * log 2): use exp (the constant is found)",
+    "log2": "log(x) / log 2: use log (the constant is found)",
+    "log10": "log(x) / log 10: use log (the constant is found)",
+    "gamma": "no equivalent in the engine",
+    "erf": "no equivalent; tanh of a scaled term is close (erf(x) ~ tanh(1.2x))",
+    "erfc": "no equivalent; 1 - tanh of a scaled term is close",
+    "atanh": "no equivalent; use log: atanh(x) = log((1 + x) / (1 - x)) / 2",
+    "asinh": "no equivalent; use log and sqrt",
+    "acosh": "no equivalent; use log and sqrt",
+    "sinc": "sin(x) / x: use sin and /",
+}
+
+
 def _valid_names() -> str:
     aliases: dict[str, list[str]] = {}
     for alias, name in _ALIASES.items():
@@ -207,6 +232,11 @@ def canonical_operator(name: str) -> str:
         raise TypeError(f"operator names must be strings, got {type(name).__name__}: {name!r}")
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
+    if key in PYSR_ONLY:
+        raise ValueError(
+            f"operator {name!r} is a PySR (Julia) operator with no offline equivalent in the "
+            f"embedded engine: {PYSR_ONLY[key]}. Valid operators: {_valid_names()}"
+        )
     if key not in OPERATORS:
         raise ValueError(f"unknown operator {name!r}; valid operators: {_valid_names()}")
     return key

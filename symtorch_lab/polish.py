@@ -28,8 +28,15 @@ import numpy as np
 from ._sympy_bridge import merge_constants, run_bounded, sympy_to_tree
 from .expression import Expression
 
-SYMPY_TIMEOUT_S = 2.0
+SYMPY_TIMEOUT_S = 10.0
+"""A safety net only: what decides whether sympy sees a tree is :func:`_sympy_safe`, which
+depends on the tree alone, so the same search gives the same shown form on a busy machine, in
+a fresh worker process or beside other searches (a 2 s limit did not: issue 7)."""
 _MAX_SYMPY_EXPONENT = 64  # x^k beyond this is no law a person reads; keep it away from sympy
+_MAX_SYMPY_NODES = 80  # beyond this, sympy's merging is slow and no person reads the result
+_MAX_EXP_NESTING = 2  # exp(exp(exp(.))) overflows anything sympy would evaluate
+_MAX_EXP_ARGUMENT = 700.0  # exp of a constant above this is inf in float64
+_EXPONENTIAL = ("exp", "sinh", "cosh")
 
 
 def polish(
@@ -86,16 +93,42 @@ def _no_worse(new: float, old: float, tol: float) -> bool:
 
 
 def _sympy_safe(tree: tuple) -> bool:
-    """No constant exponent beyond :data:`_MAX_SYMPY_EXPONENT` anywhere in the tree."""
-    stack = [tree]
+    """Whether sympy may see ``tree``: at most :data:`_MAX_SYMPY_NODES` nodes, no constant
+    exponent beyond :data:`_MAX_SYMPY_EXPONENT`, exponentials nested at most
+    :data:`_MAX_EXP_NESTING` deep and never of a constant beyond :data:`_MAX_EXP_ARGUMENT`.
+    Decided by the tree alone (never by the clock)."""
+    stack, nodes = [(tree, 0)], 0
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > _MAX_SYMPY_NODES:
+            return False
         if node[0] in ("pow", "powabs") and node[2][0] == "const":
             if not abs(node[2][1]) <= _MAX_SYMPY_EXPONENT:
                 return False
+        if node[0] in _EXPONENTIAL:
+            depth += 1
+            arg = node[1]
+            if depth > _MAX_EXP_NESTING or (
+                arg[0] == "const" and not abs(arg[1]) <= _MAX_EXP_ARGUMENT
+            ):
+                return False
         if node[0] not in ("const", "var"):
-            stack.extend(node[1:])
+            stack.extend((child, depth) for child in node[1:])
     return True
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Run sympy's first merge once, outside any time limit (its first call in a fresh
+    process imports and caches for seconds; worker processes call this before searching)."""
+    global _warm
+    if not _warm:
+        expr = Expression.from_infix("0.5*x0/(0.5*x1 + 0.5) + sin(2*x0)", ["x0", "x1"])
+        merge_constants(expr.sympy())
+        _warm = True
 
 
 def _sympy_form(expr: Expression, reciprocal: str, timeout_s: float) -> Expression | None:

@@ -10,6 +10,7 @@ it can be saved to JSON and loaded back onto a fresh model after a kernel restar
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -106,6 +107,7 @@ class Session:
         background: bool = False,
         callbacks: Iterable[Callable] = (),
         resume: bool = True,
+        sample_weight=None,
         **params,
     ) -> LayerJob:
         """Search expressions for one module; ``background=True`` returns at once.
@@ -118,6 +120,8 @@ class Session:
         ``resume=True`` keeps the finished dims' fronts when the search rows (recording and
         projections) and the settings are unchanged, and searches only the missing dims (and
         those a stop cut short); ``resume=False`` searches every dim afresh.
+
+        ``sample_weight`` (one weight per recorded row) weights the search's loss.
         """
         self._check_not_replaced_elsewhere(path)
         job = self.jobs.get(path)
@@ -132,18 +136,21 @@ class Session:
             job._starting = True
         try:
             return self._start_distill(
-                job, k_in, k_out, output_dims, background, callbacks, params, resume
+                job, k_in, k_out, output_dims, background, callbacks, params, resume, sample_weight
             )
         finally:
             job._starting = False
 
-    def _start_distill(self, job, k_in, k_out, output_dims, background, callbacks, params, resume):
+    def _start_distill(
+        self, job, k_in, k_out, output_dims, background, callbacks, params, resume, weight=None
+    ):
         k_in = _auto_k(k_in, job.recording.X)
         k_out = _auto_k(k_out, job.recording.Y)
         job._stop_requested = False
         merged = {**self.distiller_params, **params}
         X, Y, names = project(job, k_in, k_out)
-        todo = _dims.plan_search(job, X, Y, names, merged, output_dims, resume)
+        keyed = merged if weight is None else {**merged, "sample_weight": _digest(weight)}
+        todo = _dims.plan_search(job, X, Y, names, keyed, output_dims, resume)
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))
         job.distiller = Distiller(**merged)
         if not todo:  # every dim already has its final front: nothing to search
@@ -151,7 +158,9 @@ class Session:
                 job.handle = SearchHandle(job.distiller)
                 job.handle._start(lambda: None)
             return job
-        fit_kwargs = {"variable_names": names, "output_dims": todo}
+        fit_kwargs = {"variable_names": names, "output_dims": todo, "sample_weight": weight}
+        if merged.get("decompose"):  # the network being distilled: its gradients guide the split
+            fit_kwargs["network"] = self._rows_network(job, k_in, k_out)
         if background:
             # The fronts are filed inside the search thread, so handle.wait() returning means
             # job.fronts is complete (a separate watcher thread left a window where it wasn't).
@@ -164,6 +173,23 @@ class Session:
                 exc.add_note(f"while distilling module {job.path!r}")
                 raise
         return job
+
+    def _rows_network(self, job, k_in, k_out):
+        """The module at ``job.path`` as a function of the search's rows (for decompose)."""
+        if k_in or k_out or job.recording.variable_transforms:
+            raise ValueError(
+                f"module {job.path!r}: decompose=True searches the module's own inputs and "
+                "outputs; distil without k_in/k_out and variable_transforms"
+            )
+        module, shape = self.model.get_submodule(job.path), tuple(job.recording.input_shape)
+        dtype = next((p.dtype for p in module.parameters()), torch.float32)
+
+        def network(rows: torch.Tensor) -> torch.Tensor:
+            with eval_mode(module):
+                out = module(rows.to(dtype).reshape(len(rows), *shape))
+            return out.reshape(len(rows), -1).to(rows.dtype)
+
+        return network
 
     def stop(self, path: str) -> None:
         """End the search on ``path`` after the current generation (see ``LayerJob.stop``)."""
@@ -332,6 +358,12 @@ class Session:
 def load_session(file, model: nn.Module, data=None, **params) -> Session:
     """Read a session file (see :mod:`symtorch_lab.io`) and rebuild it onto ``model``."""
     return Session.load(file, model, data, **params)
+
+
+def _digest(weight) -> str:
+    """Weights enter the search key by content (a changed weight vector is a new search)."""
+    array = np.ascontiguousarray(np.asarray(weight, dtype=np.float64))
+    return hashlib.sha256(array.tobytes()).hexdigest()
 
 
 def _auto_k(k, Z: np.ndarray) -> int | None:

@@ -264,3 +264,20 @@ def test_targets_at_extreme_scales_are_found_in_original_units(product_data, sca
     assert rel < 1e-6 and pick.loss == pytest.approx(
         np.mean((pick.expression.numpy(X) - scale * y) ** 2), rel=1e-3
     )
+
+
+def test_restarts_merge_independent_searches_into_one_front():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 2, (300, 3))
+    y = X[:, 0] * X[:, 1] ** 2 + np.sin(X[:, 2])
+    params = dict(unary_operators=["sin"], niterations=8, population_size=60, maxsize=15,
+                  timeout_in_seconds=None, random_state=0)  # fmt: skip
+    one = Distiller(**params).fit(X, y).fronts_[0]
+    other = Distiller(**{**params, "random_state": 7919}).fit(X, y).fronts_[0]
+    both = Distiller(restarts=2, **params).fit(X, y).fronts_[0]
+    for cand in both:  # nothing worse than what either restart found at that complexity
+        for front in (one, other):
+            better = [c.loss for c in front if c.complexity <= cand.complexity]
+            assert not better or cand.loss <= min(better) * (1 + 1e-6) + 1e-12
+    with pytest.raises(ValueError, match="restarts must be a positive int"):
+        Distiller(restarts=0)

@@ -129,3 +129,10 @@ def test_a_session_files_each_front_as_it_lands(client):
     job = session.distill("0", callbacks=[check])
     assert seen and all(filed for _, filed in seen)  # filed while others still ran
     assert sorted(job.fronts) == [0, 1, 2, 3] and job.progress_text() == "4/4 dims done"
+
+
+def test_a_process_worker_killed_mid_search_is_retried_and_nothing_is_lost(data, serial, tmp_path):
+    marker = tmp_path / "killed"
+    d = Distiller(DieOnce(marker), executor="processes", n_jobs=2, random_state=5, **BUDGET)
+    assert fronts(d.fit(*data)) == serial
+    assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker really died

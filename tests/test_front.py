@@ -127,3 +127,37 @@ def test_front_is_monotone(pairs):
     assert min(losses) == min(lo for _, lo in pairs)
     scores = pysr_scores(np.array(comp), np.array(losses))
     assert scores[0] == 0 and np.all(scores[1:] >= 0)
+
+
+def _front(rows, **kw):
+    names = ["x0", "x1"]
+    cands = [Candidate(c, loss, Expression.from_infix(text, names)) for c, loss, text in rows]
+    return ParetoFront(cands, **kw)
+
+
+NOISE_FREE = [
+    (1, 1.0, "1.5"),
+    (3, 0.1, "2*x0"),
+    (7, 1e-31, "x0*x1 + x0"),  # the law, at float64 round-off
+    (15, 1e-33, "x0*x1 + x0 + 1e-17*x1*x1*x0"),  # fits the round-off
+]
+
+
+def test_floor_picks_the_law_over_a_longer_fit_of_round_off():
+    assert str(_front(NOISE_FREE, model_selection="best").selected.expression).count("x") > 4
+    assert _front(NOISE_FREE, model_selection="floor").selected.complexity == 7
+
+
+def test_floor_picks_the_simplest_at_the_networks_noise_floor():
+    rows = [
+        (1, 1.0, "1.5"),
+        (5, 1.1e-4, "x0*x1 + x0"),  # the law: misses only the network's own error
+        (9, 6e-5, "x0*x1 + x0 + 0.01*x1"),
+        (13, 2e-5, "x0*x1 + x0 + 0.01*x1 - 0.02*x0*x0"),  # fits the network's error
+    ]
+    assert _front(rows, model_selection="best").selected.complexity == 13
+    floor = _front(rows, model_selection="floor", noise_floor=1e-4)
+    assert floor.selected.complexity == 5
+    back = ParetoFront.from_json(floor.to_json())
+    assert back.noise_floor == 1e-4 and back.selected.complexity == 5
+    assert _front(rows, model_selection="floor").selected.complexity == 13  # no floor given

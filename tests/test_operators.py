@@ -93,3 +93,9 @@ def test_undefined_points_are_nan_in_numpy_and_torch():
     assert OPERATORS["cbrt"].numpy(np.array([-8.0]))[0] == pytest.approx(-2.0)
     assert float(OPERATORS["cbrt"].torch(torch.tensor([-8.0]))[0]) == pytest.approx(-2.0)
     assert torch.isnan(OPERATORS["sign"].torch(torch.tensor([math.nan])))[0]
+
+
+@pytest.mark.parametrize("name", ["cond", "relu", "erf"])
+def test_pysr_only_operators_say_what_to_use_instead(name):
+    with pytest.raises(ValueError, match=rf"{name}.*PySR.*no offline equivalent.*: \w"):
+        canonical_operator(name)

@@ -167,3 +167,14 @@ def test_distiller_front_shows_the_simple_form():
     assert exact[0].complexity == 7
     for c in front:
         assert _no_unit_factor(str(c.expression)), repr(front)
+
+
+def test_whether_sympy_sees_a_tree_is_decided_by_the_tree_alone():
+    from symtorch_lab.polish import _sympy_safe
+
+    law = Expression.from_infix("0.5*x0/(0.5*x1 + 0.5) + sin(2*x0)", ["x0", "x1"])
+    assert _sympy_safe(law.tree)
+    for text in ["exp(exp(exp(x0)))", "x0 + exp(800)", "x0^65"]:
+        assert not _sympy_safe(Expression.from_infix(text, ["x0", "x1"]).tree)
+    long = "+".join(f"{i}*x0*x1" for i in range(1, 20))  # > 80 nodes
+    assert not _sympy_safe(Expression.from_infix(long, ["x0", "x1"]).tree)

@@ -442,3 +442,25 @@ def test_a_replacement_overwritten_by_another_session_is_replaced_elsewhere(sess
     other.replace("0")
     assert session.jobs["0"].status == "replaced"
     assert session.replaced_elsewhere("0") and not other.replaced_elsewhere("0")
+
+
+class Kink(nn.Module):
+    """y = x0 for x0 > 0, -2·x0 otherwise: weights on one side make it a straight line."""
+
+    def forward(self, x):
+        return torch.where(x[:, :1] > 0, x[:, :1], -2 * x[:, :1])
+
+
+def test_sample_weight_reaches_the_search_and_keys_it():
+    torch.manual_seed(0)
+    X = torch.rand(400, 1) * 2 - 1
+    session = stl.Session(nn.Sequential(Kink()), X)
+    right = (X[:, 0] > 0).double().numpy()
+    params = {"binary_operators": ["+", "*"], "niterations": 10, "model_selection": "accuracy"}
+    job = session.distill("0", sample_weight=right, **params)
+    expr = job.fronts[0].selected.expression
+    x = X[right > 0].double().numpy()
+    np.testing.assert_allclose(expr.numpy(x), x[:, 0], atol=1e-6)  # weighted: the right branch
+    job = session.distill("0", **params)  # same rows and settings, no weights: searched again
+    x_all = X.double().numpy()
+    assert np.abs(job.fronts[0].selected.expression.numpy(x_all[right > 0]) - x[:, 0]).max() > 1e-3

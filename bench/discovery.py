@@ -1,0 +1,261 @@
+"""Laws found and picked: raw pyoperon vs the Distiller vs the Distiller with decomposition.
+
+Why: users judge "does it find the law". The Distiller embeds Operon; this measures whether it
+does better than the raw engine on public SR benchmark problems (Nguyen, Keijzer, Strogatz;
+data generated here; the AI Feynman equations are kept aside for independent checks), side by
+side on the same data with the same search settings (generations, population, size, seed):
+
+- ``raw``: pyoperon's ``SymbolicRegressor`` as a user would run it;
+- ``distiller``: ``Distiller`` as today (float64 refit, merged constants, snapping);
+- ``decompose``: ``Distiller(decompose=True)`` given the law as the network (a perfect fit):
+  separability/symmetry tests on its autograd derivatives split the problem;
+- ``restarts2``: ``Distiller(restarts=2)``: two seeds of the same search in two threads,
+  merged (both cores on one dim);
+- on trained networks (section 2): the network's outputs are distilled and the pick rules
+  ``best`` (PySR's) and ``floor`` (simplest at the network's own validation error) compared.
+
+Reported per problem and seed: law on the front, law picked, wall seconds. Run:
+``python bench/discovery.py`` (~10 min on a 2-core machine under load), ``--quick`` for a
+smoke run. Writes bench/results/discovery.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from pyoperon.sklearn import SymbolicRegressor
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout, uninstalled
+from bench._results import machine, save  # noqa: E402
+from symtorch_lab._sympy_bridge import run_bounded  # noqa: E402
+from symtorch_lab.distill import Distiller  # noqa: E402
+from symtorch_lab.expression import Expression  # noqa: E402
+from symtorch_lab.science.recovery import recovers  # noqa: E402
+
+UNARY = ["sin", "cos", "exp", "square"]
+METHODS = ("raw", "distiller", "decompose", "restarts2")
+# name, law (infix over x0..), number of inputs, sampling range
+PROBLEMS = [
+    ("nguyen5", "sin(x0^2)*cos(x0) - 1", 1, (-1, 1)),
+    ("nguyen9", "sin(x0) + sin(x1^2)", 2, (0, 1)),
+    ("nguyen10", "2*sin(x0)*cos(x1)", 2, (0, 1)),
+    ("nguyen12", "x0^4 - x0^3 + x1^2/2 - x1", 2, (0, 1)),
+    ("keijzer14", "8/(2 + x0^2 + x1^2)", 2, (-3, 3)),
+    ("keijzer15", "x0^3/5 + x1^3/2 - x1 - x0", 2, (-3, 3)),
+    ("strogatz_bacres_x", "20 - x0 - x0*x1/(1 + 0.5*x0^2)", 2, (0.1, 5)),
+    ("strogatz_predprey_x", "x0*(4 - x0 - x1/(1 + x0))", 2, (0.1, 5)),
+    ("sum_of_products", "x0*x1 + sin(x2)*x3", 4, (-2, 2)),
+    ("mixed3", "x0*x1^2 + sin(x2)", 3, (0.5, 2)),
+]
+
+
+def data(law: str, d: int, lo_hi, rows: int, seed: int):
+    X = np.random.default_rng(1000 + seed).uniform(*lo_hi, (rows, d))
+    expr = Expression.from_infix(law, [f"x{i}" for i in range(d)])
+    return X, expr.numpy(X), expr
+
+
+def names(d: int) -> list[str]:
+    return [f"x{i}" for i in range(d)]
+
+
+def run_raw(X, y, law, args, seed):
+    model = SymbolicRegressor(
+        allowed_symbols="add,sub,mul,div,sin,cos,exp,square,constant,variable",
+        objectives=["r2", "length"],
+        optimizer_iterations=10,
+        population_size=args.population,
+        generations=args.generations,
+        max_length=args.maxsize,
+        max_evaluations=2**62,
+        random_state=seed,
+        n_threads=1,
+    )
+    t = time.perf_counter()
+    model.fit(X, y)
+    wall = time.perf_counter() - t
+    front = []
+    for m in model.pareto_front_:
+        try:
+            front.append(Expression.from_infix(m["model"], names(X.shape[1])))
+        except ValueError:
+            continue
+    best = min(model.pareto_front_, key=lambda m: m["mean_squared_error"])["model"]
+    picked = Expression.from_infix(best, names(X.shape[1]))
+    return _row(front, picked, law, X.shape[1], wall)
+
+
+def run_distiller(X, y, law, args, seed, network=None, **extra):
+    d = Distiller(
+        binary_operators=["+", "-", "*", "/"],
+        unary_operators=UNARY,
+        niterations=args.generations,
+        population_size=args.population,
+        maxsize=args.maxsize,
+        timeout_in_seconds=None,
+        random_state=seed,
+        **extra,
+    )
+    t = time.perf_counter()
+    d.fit(X, y, network=network)
+    wall = time.perf_counter() - t
+    front = d.fronts_[0]
+    row = _row([c.expression for c in front], front.selected.expression, law, X.shape[1], wall)
+    row["split"] = front.decomposition
+    return row
+
+
+def _row(front, picked, law, d, wall) -> dict:
+    on = any(_recovers(e, law, d) for e in front)
+    return {"on_front": on, "picked": _recovers(picked, law, d), "wall_s": round(wall, 2)}
+
+
+def _recovers(expr, law, d) -> bool:
+    """The law up to an offset or a factor: a numerical screen on fresh points first (sympy
+    on raw float constants can take minutes), then sympy's check, bounded in time."""
+    truth = Expression.from_infix(law, names(d))
+    X = np.random.default_rng(7).uniform(0.2, 0.9, (64, d))
+    with np.errstate(all="ignore"):
+        pred, want = expr.numpy(X), truth.numpy(X)
+        diff, ratio = pred - want, pred / want
+    scale = np.std(want) + 1e-12
+    if not (np.std(diff) < 1e-3 * scale or np.std(ratio) < 1e-3 * abs(np.mean(ratio))):
+        return False
+    try:
+        return bool(run_bounded(lambda: recovers(expr, law, names(d)), 10.0))
+    except Exception:  # noqa: BLE001 - a candidate sympy cannot compare is not the law
+        return False
+
+
+def torch_law(expr: Expression):
+    module = expr.torch().double()
+    return lambda x: module(x.double()).reshape(-1, 1)
+
+
+def train_net(X, y, seed, steps):
+    torch.manual_seed(seed)
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+    net = nn.Sequential(nn.Linear(X.shape[1], 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+                        nn.Linear(64, 1))  # fmt: skip
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.functional.mse_loss(net(Xt), yt).backward()
+        opt.step()
+    return net
+
+
+def section_engines(args) -> list[dict]:
+    rows = []
+    for name, law, d, rng in PROBLEMS[: args.problems]:
+        for seed in range(args.seeds):
+            X, y, expr = data(law, d, rng, args.rows, seed)
+            runs = {
+                "raw": run_raw(X, y, law, args, seed),
+                "distiller": run_distiller(X, y, law, args, seed),
+                "decompose": run_distiller(X, y, law, args, seed, torch_law(expr), decompose=True),
+                "restarts2": run_distiller(X, y, law, args, seed, restarts=2),
+            }
+            for method, r in runs.items():
+                rows.append({"problem": name, "law": law, "seed": seed, "method": method, **r})
+                print(rows[-1], flush=True)
+    return rows
+
+
+def section_networks(args) -> list[dict]:
+    """Distil trained networks: does the pick land on the law (best vs floor)?"""
+    rows = []
+    for name in args.network_problems:
+        _, law, d, rng = next(p for p in PROBLEMS if p[0] == name)
+        X, y, _ = data(law, d, rng, args.rows, 0)
+        Xv, yv, _ = data(law, d, rng, args.rows, 99)
+        net = train_net(X, y, 0, args.train_steps)
+        with torch.no_grad():
+            target = net(torch.as_tensor(X, dtype=torch.float32)).double().numpy()[:, 0]
+            pred_v = net(torch.as_tensor(Xv, dtype=torch.float32)).double().numpy()[:, 0]
+        floor = float(np.mean((pred_v - yv) ** 2))
+        for rule in ("best", "floor"):
+            extra = {"model_selection": rule, "noise_floor": floor if rule == "floor" else None}
+            r = run_distiller(X, target, law, args, 0, **extra)
+            rows.append({"problem": name, "law": law, "rule": rule, "net_val_mse": floor, **r})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def markdown(engines: list[dict], nets: list[dict], args) -> str:
+    lines = [
+        "# Laws found and picked (bench/discovery.py)",
+        "",
+        f"Same data and settings per problem: {args.generations} generations, population "
+        f"{args.population}, maxsize {args.maxsize}, {args.rows} rows, seeds 0..{args.seeds - 1}.",
+        "",
+        "| problem | law | method | law on front | law picked | wall s (mean) | split |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, law, *_ in PROBLEMS[: args.problems]:
+        for method in METHODS:
+            rs = [r for r in engines if r["problem"] == name and r["method"] == method]
+            if not rs:
+                continue
+            on, picked = sum(r["on_front"] for r in rs), sum(r["picked"] for r in rs)
+            wall = np.mean([r["wall_s"] for r in rs])
+            split = rs[0].get("split") or ""
+            lines.append(
+                f"| {name} | `{law}` | {method} | {on}/{len(rs)} | {picked}/{len(rs)} | "
+                f"{wall:.1f} | {split} |"
+            )
+    lines += ["", "Totals:", ""]
+    for method in METHODS:
+        rs = [r for r in engines if r["method"] == method]
+        lines.append(
+            f"- {method}: law on front {sum(r['on_front'] for r in rs)}/{len(rs)}, picked "
+            f"{sum(r['picked'] for r in rs)}/{len(rs)}, wall {sum(r['wall_s'] for r in rs):.0f} s"
+        )
+    if nets:
+        lines += ["", "## Trained networks: which rule picks the law", "",
+                  "| problem | rule | network val MSE | law on front | law picked |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for r in nets:
+            lines.append(f"| {r['problem']} | {r['rule']} | {r['net_val_mse']:.2e} | "
+                         f"{r['on_front']} | {r['picked']} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="3 problems, 1 seed, small budget")
+    p.add_argument("--generations", type=int, default=40)
+    p.add_argument("--population", type=int, default=200)
+    p.add_argument("--maxsize", type=int, default=20)
+    p.add_argument("--rows", type=int, default=500)
+    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--problems", type=int, default=len(PROBLEMS))
+    p.add_argument("--train-steps", type=int, default=3000)
+    p.add_argument("--network-problems", nargs="*", default=["nguyen12", "mixed3", "nguyen10"])
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "discovery")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.generations, args.population, args.seeds, args.problems = 10, 100, 1, 3
+        args.train_steps, args.network_problems = 300, ["nguyen12"]
+    torch.set_num_threads(1)
+    engines, nets = section_engines(args), section_networks(args)
+    md = markdown(engines, nets, args)
+    print(md)
+    if not args.quick:
+        save(
+            {"machine": machine(), "engines": engines, "networks": nets},
+            args.out.with_suffix(".json"),
+        )
+        args.out.with_suffix(".md").write_text(md)
+
+
+if __name__ == "__main__":
+    main()
