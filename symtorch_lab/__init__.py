@@ -33,6 +33,7 @@ _EXPORTS = {
     "Explanation": "explanation",
     "lime_explanation": "lime_baseline",
     "local_fidelity": "neighbourhood",
+    "explain_classifier": "gradients",
     "Lab": "ui.lab",  # UI names: imported (with anywidget) on first use
     "SlimeLab": "ui.slimelab",
 }

@@ -19,6 +19,8 @@ SMALL.update({"LM_TRAIN_STEPS": 30, "LM_LAYERS": 2, "LM_WIDTH": 32, "K_IN": 4, "
 SMALL.update({"VAL_CHARS": 2048, "LAYERS": [0, 1]})
 # per-notebook overrides of SMALL (a notebook whose cells each run a search)
 SMALL_FOR = {"slime_teaching.ipynb": {"NITERATIONS": 5, "POPULATION_SIZE": 40}}
+# symbolic_gradients.ipynb (issue 11): its own names, so the other notebooks' values don't apply
+SMALL.update({"SAMPLES": 3000, "CLASSIFIER_STEPS": 300, "GENERATIONS": 10, "POPULATION": 100})
 
 
 def with_small_settings(nb: nbformat.NotebookNode, small: dict = SMALL) -> nbformat.NotebookNode:

@@ -229,6 +229,8 @@ export type ErrorCode =
   | 'engine'
   | 'internal';
 
+export type DistillMode = 'distill' | 'gradient';
+
 export type RequestType =
   | 'list_models'
   | 'get_tree'
@@ -318,7 +320,9 @@ export interface FrontState {
 }
 
 /**
- * Optional overrides for one search (engine vocabulary: PySR names).
+ * Optional overrides for one search (engine vocabulary: PySR names). `mode` `gradient`
+ * explains a classifier output or a latent neuron (unit `output` of the module) through
+ * symbolic gradients instead of distilling it (see `BoundaryState`).
  */
 export interface DistillSettings {
   maxsize?: number;
@@ -326,6 +330,8 @@ export interface DistillSettings {
   timeout_in_seconds?: number;
   k_in?: number;
   k_out?: number;
+  mode?: DistillMode;
+  output?: number;
 }
 
 /**
@@ -365,9 +371,31 @@ export interface CompareRecord {
 }
 
 /**
+ * Synced traits of `BoundaryWidget`: a 2-D decision boundary with the level sets of a
+ * formula `g` (kernel-side grid; the view only draws). The `nx * ny` grid travels as a
+ * binary buffer (`grid` trait): `f` then `g`, float32, row-major (row `i` is
+ * `y_range[0] + i * dy`). `g_levels` are the contour levels to draw, `g_boundary` the
+ * level of `g` on the boundary `f = 0`; `fixed` names inputs held at a value (a slice).
+ */
+export interface BoundaryState {
+  title: string;
+  x_label: string;
+  y_label: string;
+  x_range: number[];
+  y_range: number[];
+  nx: number;
+  ny: number;
+  g_levels: number[];
+  g_boundary: number;
+  equation: string;
+  fixed: string;
+}
+
+/**
  * Synced traits of `LabWidget` (the notebook face of `symtorch_lab.Lab`): the current
  * module, its front (all dims), the pick of each dim (`picks[str(dim)]` = expression id),
- * the search status, the clicked candidate, the comparison records and the last error.
+ * the search status, the clicked candidate, the comparison records, the last error and the last
+ * gradient-mode explanation (`boundary`; its grid is the `boundary_grid` buffer).
  */
 export interface LabState {
   model: string;
@@ -380,6 +408,7 @@ export interface LabState {
   records: CompareRecord[];
   error: string;
   known_law: string;
+  boundary: BoundaryState | null;
 }
 
 /**

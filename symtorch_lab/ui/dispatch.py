@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from symtorch_lab.session import Session
+from symtorch_lab.ui import gradient_mode
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import views as V
 
@@ -87,7 +88,10 @@ def engine_request(lab: LabLike, request: P.Request) -> dict:
     if kind == "select_module":
         lab.select(path)
     elif kind == "start_distill":
-        lab.distill(path, **dict(request.get("settings") or {}))
+        settings = dict(request.get("settings") or {})
+        lab.distill(path, **settings)
+        if settings.get("mode") == "gradient":  # explained at once: the finished status
+            return dict(gradient_mode.status(lab, request.get("model", lab.model_name), path))
         return _status(lab, request, path)
     elif kind == "stop":
         lab.stop(path)

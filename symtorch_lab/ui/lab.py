@@ -23,6 +23,7 @@ from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
 from symtorch_lab.surrogate import SymbolicSurrogate
+from symtorch_lab.ui import gradient_mode
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import views as V
@@ -67,6 +68,9 @@ class Lab:
         self._coalescer = Coalescer(self._flush)
         self.widget = LabWidget(handler=self.handle, model=self.panel.model_name(model))
         self._sent_statuses: dict[str, str] | None = None
+        self.boundary = None  # BoundaryWidget of the last gradient-mode explanation
+        self.gradient_fronts: dict[str, Any] = {}  # path -> ParetoFront (gradient mode)
+        self.gradient_elapsed: dict[str, float] = {}
         self._sent_records = -1
         ref = weakref.ref(self)
         self._select_cb = lambda name, path: _on_panel_select(ref, name, path)
@@ -102,12 +106,20 @@ class Lab:
         self._publish()
 
     def distill(self, path: str | None = None, *, k_in: int | str | None = "auto",
-                k_out: int | str | None = "auto", **params: Any) -> LayerJob:  # fmt: skip
+                k_out: int | str | None = "auto", mode: str = "distill",
+                output: int | None = None, **params: Any) -> LayerJob:  # fmt: skip
         """Record ``path`` (default: the selected module) and search it in the background.
 
         Layers wider than 8 in or out are searched through PCA (``k = 8``); pass ``k_in`` /
         ``k_out`` to choose, or 0 for no projection. Returns at once with the session's job.
+        ``mode="gradient"`` explains the model output (``path=""``) or unit ``output`` of the
+        module through symbolic gradients instead (docs/symbolic_gradients.md): it returns the
+        front, and :attr:`boundary` shows the decision boundary with the pick's level sets.
         """
+        if mode not in P.DISTILL_MODES:
+            raise ValueError(f"mode={mode!r} is not one of {P.DISTILL_MODES}")
+        if mode == "gradient":
+            return gradient_mode.explain(self, "" if path is None else path, output, **params)
         path = self._path(path)
         self.select(path)
         self._refuse_if_replaced_elsewhere(path)

@@ -55,6 +55,8 @@ __all__ = [
     "SearchStatus",
     "FrontState",
     "DistillSettings",
+    "DistillMode",
+    "BoundaryState",
     "CandidateDetail",
     "CompareRecord",
     "LabState",
@@ -91,6 +93,8 @@ ErrorCode = Literal[
     "engine",
     "internal",
 ]
+DistillMode = Literal["distill", "gradient"]
+DISTILL_MODES = get_args(DistillMode)
 RequestType = Literal[
     "list_models",
     "get_tree",
@@ -177,13 +181,17 @@ class FrontState(TypedDict):
 
 
 class DistillSettings(TypedDict, total=False):
-    """Optional overrides for one search (engine vocabulary: PySR names)."""
+    """Optional overrides for one search (engine vocabulary: PySR names). ``mode`` ``gradient``
+    explains a classifier output or a latent neuron (unit ``output`` of the module) through
+    symbolic gradients instead of distilling it (see :class:`BoundaryState`)."""
 
     maxsize: int
     niterations: int
     timeout_in_seconds: float
     k_in: int
     k_out: int
+    mode: DistillMode
+    output: int
 
 
 class CandidateDetail(TypedDict):
@@ -221,10 +229,33 @@ class CompareRecord(TypedDict):
     reference: str
 
 
+# ------------------------------------------------ symbolic gradients (issue 11): state
+class BoundaryState(TypedDict):
+    """Synced traits of ``BoundaryWidget``: a 2-D decision boundary with the level sets of a
+    formula ``g`` (kernel-side grid; the view only draws). The ``nx * ny`` grid travels as a
+    binary buffer (``grid`` trait): ``f`` then ``g``, float32, row-major (row ``i`` is
+    ``y_range[0] + i * dy``). ``g_levels`` are the contour levels to draw, ``g_boundary`` the
+    level of ``g`` on the boundary ``f = 0``; ``fixed`` names inputs held at a value (a slice)."""
+
+    title: str
+    x_label: str
+    y_label: str
+    x_range: list[float]
+    y_range: list[float]
+    nx: int
+    ny: int
+    g_levels: list[float]
+    g_boundary: float
+    equation: str
+    fixed: str
+
+
+# --------------------------------------------------------------------------- lab state
 class LabState(TypedDict):
     """Synced traits of ``LabWidget`` (the notebook face of ``symtorch_lab.Lab``): the current
     module, its front (all dims), the pick of each dim (``picks[str(dim)]`` = expression id),
-    the search status, the clicked candidate, the comparison records and the last error."""
+    the search status, the clicked candidate, the comparison records, the last error and the last
+    gradient-mode explanation (``boundary``; its grid is the ``boundary_grid`` buffer)."""
 
     model: str
     module: str | None
@@ -237,6 +268,7 @@ class LabState(TypedDict):
     error: str
     # physics marks: the known law the fronts are marked against ("" for none)
     known_law: str
+    boundary: BoundaryState | None
 
 
 # --------------------------------------------------------------------------- requests

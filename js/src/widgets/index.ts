@@ -4,12 +4,14 @@
  * or, without the extension, sent inline as the widget's ESM.
  */
 import type { AnyModel, Render, RenderProps } from '@anywidget/types';
+import { renderBoundary } from './boundary';
 import { renderFront } from './front';
 import { renderLab } from './lab';
 import { renderSlime } from './slime';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const VIEWS: Record<string, Render<any>> = {
+  boundary: renderBoundary,
   front: renderFront,
   lab: renderLab,
   slime: renderSlime

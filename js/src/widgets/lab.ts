@@ -7,6 +7,7 @@
 import type { AnyModel, RenderProps } from '@anywidget/types';
 import Plotly from 'plotly.js-dist-min';
 import type { DistillSettings, LabState, RequestType } from '../protocol';
+import { labBoundary } from './boundary';
 import { drawFront, onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
 import { drawParity, renderLatex } from './labdetail';
@@ -18,7 +19,8 @@ import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
 import { onThemeChange } from './theme';
 
-type LabModel = LabState & { parity: DataView | null; _stl_kind: string };
+type Buffer = DataView | null;
+type LabModel = LabState & { parity: Buffer; boundary_grid: Buffer; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
 
 interface IViewState {
@@ -38,7 +40,7 @@ function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewState): v
   dom.progress.textContent = progressText(shown);
   dom.progress.dataset.state = shown.status?.state ?? 'idle';
   const off = disabledButtons(shown, view.busy, view.lost !== '');
-  dom.distill.disabled = off.distill;
+  dom.distill.disabled = dom.explain.disabled = off.distill;
   dom.stop.disabled = off.stop;
   dom.replace.disabled = off.replace;
   dom.restore.disabled = off.restore;
@@ -107,6 +109,10 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   dom.distill.addEventListener('click', () =>
     send('start_distill', { path: path(), settings: settings() })
   );
+  const gradient: DistillSettings = { mode: 'gradient' };
+  dom.explain.addEventListener('click', () =>
+    send('start_distill', { path: path(), settings: gradient })
+  );
   dom.stop.addEventListener('click', () => send('stop', { path: path() }));
   dom.replace.addEventListener('click', () => send('replace', { path: path() }));
   dom.restore.addEventListener('click', () => send('restore', { path: path() }));
@@ -119,17 +125,19 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     if (detail) drawParity(dom.parity, el, detail, model.get('parity'));
   };
   const compare = () => drawCompare(dom.compare, el, model.get('records'));
+  const boundary = labBoundary(dom.boundary, el, model);
   const handlers: [string, () => void][] = [
     ['change:points change:picks change:module', front],
     ['change:detail', front],
     ['change:detail change:parity', parity],
     ['change:records', compare],
+    ['change:boundary change:boundary_grid', boundary],
     ['change:status change:module_status change:module change:error change:detail', redraw],
     ['change:points change:known_law', redraw]
   ];
   handlers.forEach(([events, fn]) => model.on(events, fn));
-  [front, parity, compare, redraw].forEach(fn => fn());
-  const stopTheme = onThemeChange(() => [front, parity, compare].forEach(fn => fn()));
+  [front, parity, compare, boundary, redraw].forEach(fn => fn());
+  const stopTheme = onThemeChange(() => [front, parity, compare, boundary].forEach(fn => fn()));
   // plotly adds .on() to the element on its first draw, so listen after it
   let last = { id: '', at: 0 };
   onFrontClick(dom.front, (id, dim) => {
@@ -144,6 +152,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     handlers.forEach(([events, fn]) => model.off(events as 'change:points', fn));
     requests.dispose();
     stopTheme();
-    [dom.front, dom.parity, ...dom.compare.children].forEach(n => Plotly.purge(n as HTMLElement));
+    const plots = [dom.front, dom.parity, dom.boundary, ...dom.compare.children];
+    plots.forEach(n => Plotly.purge(n as HTMLElement));
   };
 }

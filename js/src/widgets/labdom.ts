@@ -33,6 +33,8 @@ export interface ILabDom {
   kIn: HTMLInputElement;
   kOut: HTMLInputElement;
   distill: HTMLButtonElement;
+  explain: HTMLButtonElement;
+  boundary: HTMLElement;
   stop: HTMLButtonElement;
   progress: HTMLElement;
   front: IPlotlyElement;
@@ -54,6 +56,8 @@ export function buildLabDom(el: HTMLElement): ILabDom {
     kIn: kInput('stl-lab-k-in', 'k_in'),
     kOut: kInput('stl-lab-k-out', 'k_out'),
     distill: button('stl-lab-distill', 'Distill', 'Record this module and search expressions'),
+    explain: button('stl-lab-explain', 'Explain', 'Symbolic gradients of a classifier or neuron'),
+    boundary: node('div', 'stl-lab-boundary'),
     stop: button('stl-lab-stop', 'Stop', 'End the search after this generation (keeps the front)'),
     progress: node('span', 'stl-lab-progress'),
     front: node('div', 'stl-lab-front') as unknown as IPlotlyElement,
@@ -72,11 +76,13 @@ export function buildLabDom(el: HTMLElement): ILabDom {
   const kOut = node('label', 'stl-lab-k-label', 'k_out');
   k.append(dom.kIn);
   kOut.append(dom.kOut);
-  toolbar.append(dom.distill, k, kOut, dom.stop, dom.progress);
+  toolbar.append(dom.distill, dom.explain, k, kOut, dom.stop, dom.progress);
   dom.detail.append(dom.latex, dom.score, dom.parity);
   const actions = node('div', 'stl-lab-actions');
   actions.append(dom.replace, dom.restore, dom.compareButton);
   dom.error.setAttribute('role', 'alert');
-  el.append(dom.title, toolbar, dom.front, dom.detail, actions, dom.compare, dom.error);
+  dom.boundary.hidden = true;
+  const plots = [dom.front, dom.boundary, dom.detail];
+  el.append(dom.title, toolbar, ...plots, actions, dom.compare, dom.error);
   return dom;
 }

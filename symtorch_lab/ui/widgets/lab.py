@@ -32,6 +32,8 @@ class LabWidget(StlWidget):
 
     _stl_kind = traitlets.Unicode("lab").tag(sync=True)
     parity = traitlets.Bytes(b"").tag(sync=True)
+    # gradient mode (issue 11): the grid of LabState.boundary (f then g, float32)
+    boundary_grid = traitlets.Bytes(b"").tag(sync=True)
     # one trait per LabState field, generated from the protocol (not a hand-kept copy)
     locals().update(synced_traits(P.LabState, model="model"))
 

@@ -14,7 +14,7 @@ from symtorch_lab.ui.widgets.traits import synced_traits
 
 def test_the_synced_traits_are_the_lab_state_fields():
     own = set(LabWidget.class_traits(sync=True)) - set(StlWidget.class_traits(sync=True))
-    assert own == set(fields(P.LabState)[0]) | {"parity"}
+    assert own == set(fields(P.LabState)[0]) | {"parity", "boundary_grid"}
     widget = LabWidget()
     check(widget.state(), P.LabState, "LabWidget state")
     assert widget.state()["status"] is None and widget.state()["model"] == "model"
