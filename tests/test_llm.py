@@ -241,3 +241,21 @@ def test_train_charlm_command_saves_a_model_that_loads(tmp_path, capsys):
     ids = tok.encode("def f(x):\n    return x")
     assert tok.decode(ids) == "def f(x):\n    return x"
     assert model(ids[None]).logits.shape == (1, len(ids), tok.vocab_size)
+
+
+def test_distill_mlps_fans_components_out_through_the_executor_seam(tmp_path):
+    """Issue 7: the LLM workflow runs its per-component searches on the executor seam (here
+    a local process pool) and gets the fronts the serial run gets."""
+    ids = stream(16 * 20)
+    fronts = {}
+    for executor in (None, "processes"):
+        model = gpt2(n_layer=1)
+        session = llm.distill_mlps(
+            model, ids, "all", k_in=3, k_out=2, window=16, max_samples=300,
+            file=tmp_path / f"{executor}.json", progress=False, executor=executor, n_jobs=2,
+            **SEARCH,
+        )  # fmt: skip
+        job = session.jobs["transformer.h.0.mlp"]
+        fronts[executor] = {d: [str(c.expression) for c in f] for d, f in job.fronts.items()}
+    assert sorted(fronts["processes"]) == [0, 1]
+    assert fronts["processes"] == fronts[None]
