@@ -229,6 +229,25 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def from_log(args) -> None:
+    """The tables of a run that was cut short, from the row dicts it printed (read with
+    ``ast.literal_eval``: plain literals only)."""
+    import ast
+
+    rows = [ast.literal_eval(line) for line in args.from_log.read_text().splitlines()
+            if line.startswith("{'problem'")]  # fmt: skip
+    engines = [r for r in rows if "method" in r]
+    nets = [r for r in rows if "rule" in r]
+    done = sorted({r["problem"] for r in engines}, key=[p[0] for p in PROBLEMS].index)
+    args.problems = len(done)
+    md = markdown(engines, nets, args)
+    md += f"\n(cut short: {len(engines)} engine rows on {len(done)} problems, {len(nets)} network rows)\n"
+    save({"machine": machine(), "engines": engines, "networks": nets, "cut": True},
+         args.out.with_suffix(".json"))  # fmt: skip
+    args.out.with_suffix(".md").write_text(md)
+    print(md)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="3 problems, 1 seed, small budget")
@@ -241,7 +260,12 @@ def main(argv=None) -> None:
     p.add_argument("--train-steps", type=int, default=3000)
     p.add_argument("--network-problems", nargs="*", default=["nguyen12", "mixed3", "nguyen10"])
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "discovery")
+    p.add_argument(
+        "--from-log", type=Path, help="rebuild the tables from the rows a cut run printed"
+    )
     args = p.parse_args(argv)
+    if args.from_log:
+        return from_log(args)
     if args.quick:
         args.generations, args.population, args.seeds, args.problems = 10, 100, 1, 3
         args.train_steps, args.network_problems = 300, ["nguyen12"]
