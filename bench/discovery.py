@@ -241,7 +241,8 @@ def from_log(args) -> None:
     done = sorted({r["problem"] for r in engines}, key=[p[0] for p in PROBLEMS].index)
     args.problems = len(done)
     md = markdown(engines, nets, args)
-    md += f"\n(cut short: {len(engines)} engine rows on {len(done)} problems, {len(nets)} network rows)\n"
+    cut = f"{len(engines)} engine rows on {len(done)} problems, {len(nets)} network rows"
+    md += f"\n(cut short: {cut})\n"
     save({"machine": machine(), "engines": engines, "networks": nets, "cut": True},
          args.out.with_suffix(".json"))  # fmt: skip
     args.out.with_suffix(".md").write_text(md)
