@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SlimeGrid, SlimeSummary } from '../src/protocol';
-import { axisValues, floats, gridRows, pairs, surfaceTraces } from '../src/widgets/slimedata';
-import { pdCurves, weightTraces } from '../src/widgets/slimetabular';
+import {
+  SLIME_LINE,
+  axisValues,
+  floats,
+  gridRows,
+  pairs,
+  surfaceTraces
+} from '../src/widgets/slimedata';
+import { pdCurves, pdLayout, weightTraces } from '../src/widgets/slimetabular';
 import { fidelityRows, fmt, statusText, summaryLines } from '../src/widgets/slimetext';
 
 const GRID: SlimeGrid = {
@@ -83,6 +90,9 @@ describe('SlimeLab surface data', () => {
     const slime = after[4] as { contours: { start: number; end: number } };
     assert.deepEqual([slime.contours.start, slime.contours.end], [0.5, 0.5]);
     assert.deepEqual((after[5] as { x: number[] }).x, [0.5]);
+    // SLIME's line is not red: the RdBu surface's red hid the accent colour in the light theme
+    assert.equal((after[4] as { line: { color: string } }).line.color, SLIME_LINE);
+    assert.notEqual(SLIME_LINE, colors.accent);
   });
 });
 
@@ -101,6 +111,16 @@ describe('SlimeLab tabular data and text', () => {
     assert.deepEqual(lime.y, ['b', 'a']);
     assert.deepEqual(lime.x, [-0.2, 0.4]);
     assert.deepEqual(slime.x, [0.5, 0]); // a feature g does not use has no local effect
+  });
+
+  it('names every partial-dependence panel, the first one too (plotly: xaxis, not xaxis1)', () => {
+    const theme = { font: '#000', grid: '#ddd', family: 'sans-serif', accent: '#f00' };
+    const layout = pdLayout(theme, SUMMARY) as Record<string, { title?: { text: string } }>;
+    const titles = SUMMARY.pd_features.map(
+      (_, k) => layout[k === 0 ? 'xaxis' : `xaxis${k + 1}`]?.title?.text
+    );
+    assert.deepEqual(titles, SUMMARY.pd_features);
+    assert.equal(layout['xaxis1'], undefined);
   });
 
   it('formats the fidelity table, the status and the summary lines', () => {

@@ -64,6 +64,9 @@ function markers(values: Float32Array, style: object) {
     : [];
 }
 
+/** SLIME's level set and x0: magenta (the theme's accent red vanished on the surface's red). */
+export const SLIME_LINE = '#ff00ff';
+
 /** All traces of the surface plot; the heatmap is first (clicks on it give grid cells). */
 export function surfaceTraces(
   grid: SlimeGrid,
@@ -107,7 +110,7 @@ export function surfaceTraces(
     }),
     ...levelLine(gridRows(b.slime, grid), grid, level, {
       name: 'SLIME',
-      line: { color: colors.accent, width: 3 }
+      line: { color: SLIME_LINE, width: 3 } // not a colour of the RdBu surface, in any theme
     }),
     {
       type: 'scatter',
@@ -115,7 +118,7 @@ export function surfaceTraces(
       name: 'x0',
       x: [summary.x0[0]],
       y: [summary.x0[1]],
-      marker: { size: 14, symbol: 'x', color: colors.accent, line: { width: 2, color: '#fff' } },
+      marker: { size: 14, symbol: 'x', color: SLIME_LINE, line: { width: 2, color: '#fff' } },
       hovertemplate: 'x0 = (%{x:.3g}, %{y:.3g})<extra></extra>'
     }
   );

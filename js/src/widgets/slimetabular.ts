@@ -87,11 +87,12 @@ export function pdLayout(theme: ITheme, summary: SlimeSummary): object {
     height: 70 + 170 * rows,
     grid: { rows, columns, pattern: 'independent' },
     title: { text: 'partial dependence at x0 (other features held)', font: { size: 13 } },
-    legend: { orientation: 'h', y: -0.12 }
+    legend: { orientation: 'v', x: 1.02, y: 1 } // beside the grid: never over an axis title
   };
   summary.pd_features.forEach((feature, k) => {
-    layout[`xaxis${k + 1}`] = { ...(base.xaxis as object), title: { text: feature } };
-    layout[`yaxis${k + 1}`] = { ...(base.yaxis as object) };
+    const n = k === 0 ? '' : String(k + 1); // plotly names the first axes xaxis/yaxis, not xaxis1
+    layout[`xaxis${n}`] = { ...(base.xaxis as object), title: { text: feature } };
+    layout[`yaxis${n}`] = { ...(base.yaxis as object) };
   });
   return layout;
 }
