@@ -20,7 +20,7 @@ export function buildLawDom(): ILawDom {
   const input = document.createElement('input');
   input.className = 'stl-lab-law-input';
   input.type = 'text';
-  input.placeholder = 'known law, e.g. k*q1*q2/r^2';
+  input.placeholder = 'known law, e.g. q1*q2/r^2 (constant factors are found)';
   input.setAttribute('aria-label', 'known law');
   input.title = 'Mark the front members that recover this law (empty: no marks)';
   const apply = document.createElement('button');
