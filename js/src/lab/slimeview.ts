@@ -137,7 +137,7 @@ export class SlimePanelView {
 
   private _conn: PanelConnection | null = null;
   private _explainers: P.ExplainerInfo[] = [];
-  private _select = el('select', 'stl-model-select stl-panel-slime-select');
+  private _select = el('select', 'stl-panel-slime-select');
   private _row = el('input', 'stl-panel-slime-rowinput');
   private _explain = el('button', 'jp-Button stl-panel-slime-explain', 'Explain');
   private _stop = el('button', 'jp-Button stl-panel-slime-stop', 'Stop');
