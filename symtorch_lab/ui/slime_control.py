@@ -149,11 +149,15 @@ class SlimeController:
             expl = A.result(handle)
         except Exception as exc:  # noqa: BLE001 - shown in the views, not raised in a thread
             run.phase, run.message, run.finished = "error", str(exc), time.monotonic()
+            if run is not self._run:  # superseded: no view shows it, the log does
+                log.warning("symtorch_lab: superseded SLIME explanation %d failed: %s",
+                            run.request, exc)  # fmt: skip
             self._coalescer.mark("done")
             return
         with self._lock:
             self.history.append(expl)
         if run is not self._run:
+            run.phase, run.finished = "stopped", time.monotonic()
             return  # superseded: kept in history, not shown
         try:
             lime, summary, buffers = A.views(self, run, expl)
