@@ -34,6 +34,7 @@ from .backends.base import SearchSpec
 from .expression import Expression
 from .front import Candidate, ParetoFront
 from .hooks import HookSet, eval_mode, resolve_module
+from .polish import tidy
 
 __all__ = [
     "DEFAULT_BAND",
@@ -46,6 +47,15 @@ __all__ = [
 ]
 
 DEFAULT_BAND = (1e-4, 0.9999)  # Wetzel's unsure points: σ(f) strictly inside this band
+NOISE_FLOOR = 1e-3
+"""The alignment loss a trained network's own gradients leave against the law they learned:
+a direction known to about 1.8° (``2 − 2·cos 1.8° ≈ 1e-3``; A1's network sits 1.6e-3 from ∇q
+while a bent formula fits it to 3e-4). Held-out losses below it are the network's error, not
+the law's, so the default pick (``model_selection="floor"``) is the simplest formula within
+1.5× of it (issue: ``0.48·x0² + x1²`` was passed over for a complexity-15 ``… + 0.1·x0²x1²``).
+A front whose best formula reaches round-off (:data:`_EXACT`) is a network that *is* a formula:
+no floor then, and pass ``noise_floor=0`` for exact gradients."""
+_EXACT = 1e-10  # a held-out alignment loss this small is round-off: the gradients are exact
 _TIE = 1e-6  # relative loss difference below which two candidates score the same
 
 
@@ -161,7 +171,8 @@ def explain_classifier(
     niterations: int | None = 30,
     timeout_in_seconds: float | None = 60.0,
     population_size: int = 300,
-    model_selection: str = "best",
+    model_selection: str = "floor",
+    noise_floor: float = NOISE_FLOOR,
     random_state: int = 0,
     n_threads: int = 1,
     band: tuple[float, float] | None = DEFAULT_BAND,
@@ -184,6 +195,10 @@ def explain_classifier(
         How Operon proposes candidates (see docs/symbolic_gradients.md).
     maxsize, niterations, timeout_in_seconds, population_size, random_state, n_threads
         Operon's budget, with PySR's names (see :class:`~symtorch_lab.distill.Distiller`).
+    model_selection, noise_floor
+        The pick's rule (:func:`~symtorch_lab.front.select_index`) on ``val_loss``; the default
+        is the simplest formula within 1.5× of :data:`NOISE_FLOOR` or of the best held-out loss
+        (see :data:`NOISE_FLOOR`); ``"best"`` is PySR's rule.
     band, validation_fraction, max_points
         See :func:`boundary_points`.
     callbacks : sequence of callables
@@ -209,7 +224,7 @@ def explain_classifier(
         n_threads=n_threads, max_rows=max(2, max_points),
     )  # fmt: skip
     raw = _search.propose(method, points, names, spec, on_generation=_callback(callbacks))
-    return rank(raw, points, model_selection, maxsize)
+    return rank(raw, points, model_selection, maxsize, noise_floor)
 
 
 def _names(variable_names, d: int) -> tuple[str, ...]:
@@ -234,11 +249,14 @@ def _callback(callbacks: Sequence):
 def rank(
     expressions: Sequence[Expression],
     points: BoundaryPoints,
-    model_selection: str = "best",
+    model_selection: str = "floor",
     maxsize: int | None = None,
+    noise_floor: float = NOISE_FLOOR,
 ) -> ParetoFront:
     """Refit every candidate (and its direction-preserving forms) under the alignment loss,
-    score it on the held-out points and keep the Pareto front (picked by ``val_loss``).
+    score it on the held-out points and keep the Pareto front (picked by ``val_loss`` with
+    ``model_selection`` and ``noise_floor``, see :data:`NOISE_FLOOR`). Its members are shown as
+    Distiller's are (:func:`tidied`).
 
     As in PySR, no candidate is more complex than ``maxsize`` (Operon's length limit counts
     weighted variables as one node); the simplest one is kept if none fits.
@@ -254,7 +272,45 @@ def rank(
     if not cands:  # nothing within maxsize: keep the simplest proposal, refitted
         simplest = min(expressions, key=lambda e: e.complexity)
         cands[simplest] = score(refit_alignment(simplest, points.X[tr], unit[tr]), points)
-    return ParetoFront(_clear_gains(cands.values()), model_selection, selection_loss="val_loss")
+    front = ParetoFront(_clear_gains(cands.values()), selection_loss="val_loss")
+    shown = [score(tidied(c.expression, points), points) for c in front]
+    kept = [c for c in shown if maxsize is None or c.complexity <= maxsize]
+    kept = _clear_gains(kept or list(front))
+    if min(c.metrics["val_loss"] for c in kept) <= _EXACT:
+        noise_floor = 0.0  # some formula is exact: the floor of a trained network is not there
+    return ParetoFront(kept, model_selection, selection_loss="val_loss", noise_floor=noise_floor)
+
+
+def tidied(expr: Expression, points: BoundaryPoints) -> Expression:
+    """``expr`` as Distiller fronts show theirs (:func:`~symtorch_lab.polish.tidy`): constants
+    merged, snapped where the alignment loss does not measurably change (relative 1e-6, or
+    absolute 1e-12: the loss lies in [0, 4], so that is round-off) and written through sympy
+    (``a + 0.1*b``, not ``a - (-0.1*b)``; a ``1e-8*x1`` that carries nothing drops out)."""
+    X, unit = points.X[points.train], points.unit[points.train]
+
+    def loss(e: Expression) -> float:
+        return expression_loss(e, X, unit)
+
+    def fit(e: Expression) -> Expression:
+        return refit_alignment(e, X, unit)
+
+    shown, shown_loss = tidy(expr, loss(expr), loss, fit, lambda _r, ref: _Within(ref), _ROUNDOFF)
+    within = _Within(shown_loss)  # then the direction forms again: 0.0016*x1 - 0.0026*x0 → x1 - …
+    forms = [f for f in _search.direction_forms(shown) if within.accepts(f, loss(f))]
+    return min(forms or [shown], key=lambda f: f.complexity)
+
+
+_ROUNDOFF = 1e-12
+
+
+class _Within:
+    """Accepts a rewrite whose alignment loss is no measurably worse than ``loss``."""
+
+    def __init__(self, loss: float):
+        self.loss = loss
+
+    def accepts(self, _expr: Expression, loss: float) -> bool:
+        return np.isfinite(loss) and loss <= self.loss * (1 + 1e-6) + _ROUNDOFF
 
 
 def _clear_gains(cands) -> list[Candidate]:
