@@ -231,3 +231,21 @@ def test_stop_event_and_repeats(cube):
     r = ex.explain_instance(cube[7], n_repeats=3)
     assert len(r.repeats) == 3 and r.stability in (1 / 3, 2 / 3, 1.0)
     assert r.stability == sum(s == r.repeats[0] for s in r.repeats) / 3
+
+
+def test_a_saturated_point_is_explained_by_a_constant():
+    # a saturated probability, flat but for a ripple no small formula follows: PySR's "best"
+    # scores the constant 0, so any formula a little better than it was the explanation
+    rng = np.random.default_rng(0)
+
+    def f(X):
+        X = np.asarray(X)
+        return 0.9995 + 5e-4 * np.cos(40 * X[:, 0]) * np.cos(37 * X[:, 1])
+
+    explainer = SlimeExplainer(
+        f, rng.normal(size=(200, 2)), preset="fast", random_state=0, niterations=10,
+        population_size=60,
+    )  # fmt: skip
+    e = explainer.explain_instance(np.array([0.3, -0.2]))
+    assert e.front.selected.complexity == 1, e.front
+    assert e.front.select("best").complexity > 1  # PySR's rule is unchanged, on request
