@@ -73,7 +73,12 @@ def test_notebook_is_stored_without_outputs(path):
 AFTER_RUN_ALL = {
     "quickstart.ipynb": "assert not lab.session.replaced_elsewhere('mlp'), "
     "'Run All leaves the Lab locked: mlp is replaced by another Lab'",
+    # A1's pick is the law c*x0^2 + x1^2 (complexity 7), shown without "a - (-b)" (simple issue)
+    "symbolic_gradients.ipynb": "pick = results['A1'][2].selected\n"
+    "assert pick.complexity == 7 and '(-' not in str(pick.expression), results['A1'][2]",
 }
+# What a reader must see in the run's printed output, per notebook
+SHOWN = {"pinn.ipynb": ("picked: ", "readable: ")}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -93,3 +98,6 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     client.execute()  # raises CellExecutionError (with the cell and traceback) on any error
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    missing = [s for s in SHOWN.get(path.name, ()) if s not in printed]
+    assert not missing, f"{path.name} no longer prints {missing}"
