@@ -85,15 +85,18 @@ def tidy(start: Expression, start_loss: float, score, fit, judge, tol: float,
     are tried (a variable term made 1, ``u/(2*s + 2)``, or the constant term made 1,
     ``1/(1 + 9*exp(-1.5*t))``); the result whose numbers read shortest is kept.
     """
-    results = []
+    results, seen = [], set()
     for by in _MERGES:
-        best, best_loss = start, start_loss
         merged = _sympy_form(start, "inv", timeout_s, by)
+        if results and (merged is None or merged in seen):
+            continue  # this way merges nothing the first did not
+        seen.add(merged)
+        best, best_loss = start, start_loss
         growth = 0 if by == _MERGES[0] else _MERGE_GROWTH
         if merged is not None and merged.complexity <= start.complexity + growth:
             best, best_loss = _better(best, best_loss, fit(merged), score, tol, growth)
         if results and best == start:
-            continue  # this way merged nothing new
+            continue
         results.append(
             _snap_and_show(best, best_loss, start, score, judge(best, best_loss), timeout_s)
         )
