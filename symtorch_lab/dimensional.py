@@ -285,6 +285,8 @@ def _cancelled(expr: Expression) -> Expression:
 
 
 def _no_reduction(distiller, pi: PiAnalysis | None) -> str | None:
+    if distiller._stop_event.is_set():
+        return "not used: the search was stopped"
     if distiller.units is None:
         return "not used: no units given (units={...})"
     if pi is None:
@@ -300,7 +302,9 @@ def _g_trees(distiller, pi: PiAnalysis, P, target, w) -> list[tuple]:
     if k == 0:
         return [("const", float(np.sum(w * target) / np.sum(w)))]
     pi_names = [f"pi{j + 1}" for j in range(k)]
-    piece = _piece_distiller(distiller).fit(P, target, w, variable_names=pi_names)
+    piece = _piece_distiller(distiller)
+    piece.callbacks = (lambda _: distiller._stop_event.is_set(),)  # Stop reaches this search
+    piece.fit(P, target, w, variable_names=pi_names)
     mapping = {j: monomial_tree(e) for j, e in enumerate(pi.groups)}
     return [_substitute(c.expression.tree, mapping) for c in piece.fronts_[0]]
 

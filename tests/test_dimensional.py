@@ -119,3 +119,24 @@ def test_without_units_the_search_is_the_plain_one(stokes):
     same = stl.Distiller(dimensional_analysis=True, units=dimensionless, **SMALL)
     assert same.fit(X, y, variable_names=STOKES).fronts_[0].ids() == plain.ids()
     assert same.fronts_[0].dimensional.endswith("no reduction)")
+
+
+def test_a_stopped_search_skips_the_pi_search(stokes):
+    X, y = stokes
+    d = stl.Distiller(units=STOKES_UNITS, dimensional_analysis=True, **SMALL)
+    d.callbacks = (lambda event: d.stop(),)  # Stop pressed during the plain search
+    front = d.fit(X, y, variable_names=STOKES).fronts_[0]
+    assert d.stopped_
+    assert front.dimensional == "not used: the search was stopped"
+    assert not any("dimensionless" in c.metrics for c in front)
+
+
+def test_groups_undefined_on_most_rows_leave_the_plain_search_alone():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.uniform(-2, 0.5, 100), rng.uniform(1, 20, 100)])  # most L < 0
+    names, units = ["L", "g"], {"L": "m", "g": "m/s^2", "y": "s"}
+    small = SMALL | {"niterations": 2}
+    d = stl.Distiller(units=units, dimensional_analysis=True, **small)
+    front = d.fit(X, X[:, 0] / X[:, 1], variable_names=names).fronts_[0]
+    assert front.dimensional.startswith("not used: the groups are not finite on ")
+    assert not any("dimensionless" in c.metrics for c in front)
