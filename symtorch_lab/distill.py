@@ -104,10 +104,8 @@ class Distiller:
         and symmetries on its autograd derivatives; when one holds, search the pieces and put
         the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
     dimensional_analysis : bool
-        With ``units`` for the inputs and the output: also search ``y / M(x)`` as a function of
-        the inputs' dimensionless groups (Buckingham π; ``M`` carries the output's unit) with
-        the same settings, and put the rebuilt candidates on the same front
-        (:mod:`symtorch_lab.dimensional`).
+        With ``units`` of the inputs and output, also search in the inputs' dimensionless groups
+        (Buckingham π) and put the rebuilt laws on the same front (:mod:`.dimensional`).
     noise_floor : float, optional
         The error the distilled network itself leaves (e.g. its validation MSE), for
         ``model_selection="floor"``: the simplest candidate at that floor is picked.
