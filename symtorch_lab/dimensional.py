@@ -133,6 +133,8 @@ def output_monomial(columns: Sequence[Dim], target: Dim, groups) -> Vec | None:
     a0 = [Fraction(0)] * n
     for row, p in zip(reduced, pivots, strict=True):
         a0[p] = row[n]
+    if len(groups) > 6:  # 3^k combinations: beyond this, the echelon solution as it is
+        return tuple(a0)
     steps = [Fraction(t, 2) for t in range(-6, 7)] if len(groups) <= 3 else [-1, 0, 1]
     best = None
     for ts in itertools.product(steps, repeat=len(groups)):
@@ -311,6 +313,7 @@ def _g_trees(distiller, pi: PiAnalysis, P, target, w) -> list[tuple]:
 
 def _rebuilt(front: ParetoFront, cands, note: str) -> ParetoFront:
     out = ParetoFront(cands, model_selection=front.model_selection, noise_floor=front.noise_floor)
+    note = note if len(note) <= 500 else note[:497] + "..."  # a front file holds 500 chars
     out.skipped, out.decomposition, out.dimensional = front.skipped, front.decomposition, note
     return out
 
