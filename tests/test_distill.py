@@ -139,6 +139,8 @@ def test_bad_input_names_the_fault(product_data):
         quick().fit(X, y[:10])
     with pytest.raises(TypeError, match="Did you mean maxsize"):
         Distiller(maxsise=10)
+    with pytest.raises(TypeError, match=r"belongs to fit\(\)"):  # PySR's habit
+        Distiller(variable_names=["a", "b"])
     with pytest.raises(ValueError, match="sin"):
         quick(binary_operators=["+", "sin"]).fit(X, y)
 
