@@ -213,6 +213,7 @@ class Distiller:
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
+        self.decomposition_: dict[int, dict] = {}
         self.stopped_ = False
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
@@ -226,7 +227,8 @@ class Distiller:
         if runner is not None:
             if not concurrent:
                 raise ValueError(f"executor={self.executor!r} needs the operon backend")
-            fanout.fan_out(self, runner, spec, search, dims, X, Y, w, split, DistillProgress)
+            out = _decompose.fan_out if self.decompose else fanout.fan_out
+            out(self, runner, spec, search, dims, X, Y, w, split, DistillProgress)
             self.stopped_ = self.stopped_ or self._stop_event.is_set()
             return self
 
@@ -308,6 +310,7 @@ class Distiller:
         custom = (
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
+        spec, plan = _decompose.prepare(self, spec, dim, Xs)  # the split test sets the budget
         raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
@@ -315,9 +318,10 @@ class Distiller:
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
         front = self._build_front(raw, Xs, ys, ws, scale)
-        if self.decompose:
-            f = _decompose.network_column(self._network, dim)
-            front = _decompose.extend_front(self, front, f, Xs, ys, ws)
+        if plan is not None:
+            front = _decompose.extend_front(self, front, plan, Xs, ys, ws)
+            plan.report["plain"]["generations"] = live.generation
+            self.decomposition_[dim] = plan.report
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = units.marked(self, front, dim)

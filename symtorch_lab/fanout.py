@@ -150,7 +150,8 @@ def _fan_out_once(distiller, runner, spec, search, dims, X, Y, w, split, event_t
         options = distiller._backend_options()
 
         def task(dim: int) -> DimTask:
-            return DimTask(bare, distiller.backend, options, spec, names, dim, tuple(dims), X,
+            own = spec[dim] if isinstance(spec, dict) else spec  # a budget per dim (decompose)
+            return DimTask(bare, distiller.backend, options, own, names, dim, tuple(dims), X,
                            Y[:, dim], w, split)  # fmt: skip
 
         key = uuid.uuid4().hex[:8]
@@ -235,6 +236,7 @@ def _bare_copy(distiller):
     }
     bare.callbacks = ()
     bare.executor = None
+    bare.decompose = False  # the caller decomposes (symtorch_lab.decompose.fan_out): the network stays there
     bare.pysr_kwargs = dict(distiller.pysr_kwargs)  # a read-only mapping does not pickle
     return bare
 
