@@ -121,10 +121,10 @@ def extend_front(distiller, front: ParetoFront, plan: Plan, X, y, w, runner=None
     X = np.asarray(X, dtype=float)
     leaves = plan.root.leaves()
     tasks = [_pieces.task(distiller, *_leaf_data(plan.f, X, n), p)
-             for n, p in zip(leaves, plan.report["pieces"])]  # fmt: skip
+             for n, p in zip(leaves, plan.report["pieces"], strict=True)]  # fmt: skip
     results = _pieces.search_all(distiller, tasks, runner)
     trees = []
-    for node, piece, result in zip(leaves, plan.report["pieces"], results):
+    for node, piece, result in zip(leaves, plan.report["pieces"], results, strict=True):
         found_trees, piece["generations"] = result if result is not None else ([], 0)
         trees.append(_leaf_trees(node, found_trees))
     exprs = _assemble(plan.f, X, plan.root, iter(trees))

@@ -236,7 +236,7 @@ def _bare_copy(distiller):
     }
     bare.callbacks = ()
     bare.executor = None
-    bare.decompose = False  # the caller decomposes (symtorch_lab.decompose.fan_out): the network stays there
+    bare.decompose = False  # the caller decomposes (decompose.fan_out): the network stays there
     bare.pysr_kwargs = dict(distiller.pysr_kwargs)  # a read-only mapping does not pickle
     return bare
 
