@@ -222,19 +222,23 @@ def section_networks(args) -> list[dict]:
             target = net(torch.as_tensor(X, dtype=torch.float32)).double().numpy()[:, 0]
             pred_v = net(torch.as_tensor(Xv, dtype=torch.float32)).double().numpy()[:, 0]
         floor = float(np.mean((pred_v - yv) ** 2))
-        d_ = Distiller(binary_operators=["+", "-", "*", "/"], unary_operators=UNARY,
-                       niterations=10**6, population_size=args.population, maxsize=args.maxsize,
-                       timeout_in_seconds=args.budget, random_state=0)  # fmt: skip
-        t = time.perf_counter()
-        front = d_.fit(X, target).fronts_[0]
-        wall = time.perf_counter() - t
-        for rule in ("best", "floor"):
-            picked = ParetoFront(list(front.candidates), model_selection=rule,
-                                 noise_floor=floor if rule == "floor" else None)  # fmt: skip
-            r = _row([c.expression for c in front], picked.selected.expression, law, d, wall)
-            r["picked_expr"] = str(picked.selected.expression)
-            rows.append({"problem": name, "law": law, "rule": rule, "net_val_mse": floor, **r})
-            print(rows[-1], flush=True)
+        for search in ("distiller", "decompose"):  # decompose: the trained net is the network
+            network = net.double() if search == "decompose" else None
+            d_ = Distiller(binary_operators=["+", "-", "*", "/"], unary_operators=UNARY,
+                           niterations=10**6, population_size=args.population,
+                           maxsize=args.maxsize, timeout_in_seconds=args.budget, random_state=0,
+                           decompose=search == "decompose")  # fmt: skip
+            t = time.perf_counter()
+            front = d_.fit(X, target, network=network).fronts_[0]
+            wall = time.perf_counter() - t
+            for rule in ("best", "floor"):
+                picked = ParetoFront(list(front.candidates), model_selection=rule,
+                                     noise_floor=floor if rule == "floor" else None)  # fmt: skip
+                r = _row([c.expression for c in front], picked.selected.expression, law, d, wall)
+                r.update(picked_expr=str(picked.selected.expression), split=front.decomposition)
+                rows.append({"problem": name, "law": law, "search": search, "rule": rule,
+                             "net_val_mse": floor, **r})  # fmt: skip
+                print(rows[-1], flush=True)
     return rows
 
 
@@ -274,13 +278,14 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
             f"{sum(r['picked'] for r in rs)}/{len(rs)}, wall {sum(r['wall_s'] for r in rs):.0f} s"
         )
     if nets:
-        lines += ["", "## Trained networks: which rule picks the law (one search at T each)", "",
-                  "| problem | rule | net val MSE | law on front | law picked | picked | wall s |",
-                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["", "## Trained networks: which rule picks the law (one search at T each, "
+                  "its front picked both ways)", "",
+                  "| problem | search | rule | net val MSE | law on front | law picked | picked "
+                  "| wall s |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in nets:
-            lines.append(f"| {r['problem']} | {r['rule']} | {r['net_val_mse']:.2e} | "
-                         f"{r['on_front']} | {r['picked']} | `{r.get('picked_expr', '')}` | "
-                         f"{r['wall_s']:.1f} |")  # fmt: skip
+            lines.append(f"| {r['problem']} | {r.get('search', 'distiller')} | {r['rule']} | "
+                         f"{r['net_val_mse']:.2e} | {r['on_front']} | {r['picked']} | "
+                         f"`{r.get('picked_expr', '')}` | {r['wall_s']:.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -315,6 +320,7 @@ def main(argv=None) -> None:
     p.add_argument("--network-problems", nargs="*", default=["nguyen12", "mixed3", "nguyen10"])
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "discovery")
     p.add_argument("--from-log", type=Path, help="rebuild the tables from the rows a run printed")
+    p.add_argument("--sections", nargs="*", default=["networks", "engines"])
     p.add_argument("--cut", action="store_true", help="with --from-log: the run was cut short")
     args = p.parse_args(argv)
     if args.from_log:
@@ -323,8 +329,8 @@ def main(argv=None) -> None:
         args.budget, args.population, args.seeds, args.problems = 2.0, 100, 1, 2
         args.train_steps, args.network_problems = 300, ["nguyen12"]
     torch.set_num_threads(1)
-    nets = section_networks(args)  # first: short, and a run cut short still has it
-    engines = section_engines(args)
+    nets = section_networks(args) if "networks" in args.sections else []  # first: short
+    engines = section_engines(args) if "engines" in args.sections else []
     md = markdown(engines, nets, args)
     print(md)
     if not args.quick:
