@@ -148,6 +148,15 @@ def _recovers(expr, law, d) -> bool:
         return False
 
 
+def _form(expr, X, y, law, d) -> bool:
+    """Is ``expr`` the law's form? Its constants refitted on the noise-free ``y``, then
+    :func:`_recovers` (a network's outputs leave constants off by the network's own error)."""
+    try:
+        return _recovers(expr.refit(X, y), law, d)
+    except Exception:  # noqa: BLE001 - a candidate that cannot be refitted is not the form
+        return False
+
+
 def torch_law(expr: Expression):
     module = expr.torch().double()
     return lambda x: module(x.double()).reshape(-1, 1)
@@ -236,6 +245,9 @@ def section_networks(args) -> list[dict]:
                                      noise_floor=floor if rule == "floor" else None)  # fmt: skip
                 r = _row([c.expression for c in front], picked.selected.expression, law, d, wall)
                 r.update(picked_expr=str(picked.selected.expression), split=front.decomposition)
+                # the law's form: constants refitted on the noise-free data give the law
+                forms = [_form(c.expression, X, y, law, d) for c in front]
+                r.update(form_on_front=any(forms), form_picked=forms[picked.selected_index])
                 rows.append({"problem": name, "law": law, "search": search, "rule": rule,
                              "net_val_mse": floor, **r})  # fmt: skip
                 print(rows[-1], flush=True)
@@ -280,11 +292,13 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
     if nets:
         lines += ["", "## Trained networks: which rule picks the law (one search at T each, "
                   "its front picked both ways)", "",
-                  "| problem | search | rule | net val MSE | law on front | law picked | picked "
-                  "| wall s |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| problem | search | rule | net val MSE | law on front | law picked | form on "
+                  "front | form picked | picked | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in nets:
             lines.append(f"| {r['problem']} | {r.get('search', 'distiller')} | {r['rule']} | "
                          f"{r['net_val_mse']:.2e} | {r['on_front']} | {r['picked']} | "
+                         f"{r.get('form_on_front', '')} | {r.get('form_picked', '')} | "
                          f"`{r.get('picked_expr', '')}` | {r['wall_s']:.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
