@@ -102,7 +102,9 @@ class Distiller:
     decompose : bool
         Test the network (``fit(..., network=f)``) for additive / multiplicative separability
         and symmetries on its autograd derivatives; when one holds, search the pieces and put
-        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`). The test
+        runs first; when a split holds the plain search gets half the budget and the pieces the
+        rest (with an ``executor``, side by side), else the plain search gets all of it.
     noise_floor : float, optional
         The error the distilled network itself leaves (e.g. its validation MSE), for
         ``model_selection="floor"``: the simplest candidate at that floor is picked.
@@ -114,6 +116,9 @@ class Distiller:
     best_ : dict[int, Candidate]
         The pick on each front.
     n_generations_ : dict[int, int]
+    decomposition_ : dict[int, dict]
+        With ``decompose``: per dim, the split, the test's seconds and the budget and
+        generations of the plain search and of each piece.
     stopped_ : bool
         True when the search was stopped before its budget ran out.
     stopped_dims_ : set[int]
