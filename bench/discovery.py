@@ -177,24 +177,21 @@ def train_net(X, y, seed, steps):
 
 
 # --- hook: unit-carrying problems (bench/_units_problems.py, written by another helper) -------
-# That module, when present, may define PROBLEMS (tuples shaped like PROBLEMS here: name, law,
-# number of inputs, sampling range) and METHODS ({name: run(X, y, law, args, seed) -> row dict
-# as ``_row`` makes}); its problems join the run after these, its methods beside these.
-def units_hook() -> tuple[list, dict]:
+# Its own section (Buckingham π needs units, so its problems are not in PROBLEMS): rows from
+# ``section_units(args)`` and a table from ``units_markdown(rows, args)``, at its own
+# settings (generations, not a wall budget); ``--sections units`` runs it here.
+def section_units(args) -> tuple[list[dict], str]:
     try:
         from bench import _units_problems
     except ImportError:
-        return [], {}
-    return list(getattr(_units_problems, "PROBLEMS", [])), dict(
-        getattr(_units_problems, "METHODS", {})
-    )
+        return [], ""
+    own = argparse.Namespace(generations=10 if args.quick else 40, population=args.population,
+                             maxsize=args.maxsize, rows=args.rows, seeds=args.seeds)  # fmt: skip
+    rows = _units_problems.section_units(own)
+    return rows, _units_problems.units_markdown(rows, own)
 
 
-def all_problems(args) -> list:
-    return PROBLEMS[: args.problems] + units_hook()[0]
-
-
-def run_method(method, extra, X, y, law, args, seed, net) -> dict:
+def run_method(method, X, y, law, args, seed, net) -> dict:
     if method == "raw":
         return run_raw(X, y, law, args, seed)
     if method == "distiller":
@@ -202,17 +199,17 @@ def run_method(method, extra, X, y, law, args, seed, net) -> dict:
     if method in ("decompose", "decompose_half"):
         budget = args.budget / 2 if method == "decompose_half" else args.budget
         return run_distiller(X, y, law, args, seed, net, budget=budget, decompose=True)
-    return extra[method](X, y, law, args, seed)
+    raise ValueError(f"bench/discovery.py: unknown method {method!r}")
 
 
 def section_engines(args) -> list[dict]:
     """Seed by seed over every problem (a run cut short keeps whole seeds)."""
-    rows, extra = [], units_hook()[1]
+    rows = []
     for seed in range(args.seeds):
-        for name, law, d, rng in all_problems(args):
+        for name, law, d, rng in PROBLEMS[: args.problems]:
             X, y, expr = data(law, d, rng, args.rows, seed)
-            for method in [*METHODS, *extra]:
-                r = run_method(method, extra, X, y, law, args, seed, torch_law(expr))
+            for method in METHODS:
+                r = run_method(method, X, y, law, args, seed, torch_law(expr))
                 rows.append({"problem": name, "law": law, "seed": seed, "method": method, **r})
                 print(rows[-1], flush=True)
     return rows
@@ -310,7 +307,8 @@ def from_log(args) -> None:
 
     rows = [ast.literal_eval(line) for line in args.from_log.read_text().splitlines()
             if line.startswith("{'problem'")]  # fmt: skip
-    engines = [r for r in rows if "method" in r]
+    ours = {p[0] for p in PROBLEMS}
+    engines = [r for r in rows if "method" in r and r["problem"] in ours]
     nets = [r for r in rows if "rule" in r]
     md = markdown(engines, nets, args)
     if args.cut:
@@ -334,7 +332,8 @@ def main(argv=None) -> None:
     p.add_argument("--network-problems", nargs="*", default=["nguyen12", "mixed3", "nguyen10"])
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "discovery")
     p.add_argument("--from-log", type=Path, help="rebuild the tables from the rows a run printed")
-    p.add_argument("--sections", nargs="*", default=["networks", "engines"])
+    p.add_argument("--sections", nargs="*", default=["networks", "engines", "units"],
+                   choices=["networks", "engines", "units"])  # fmt: skip
     p.add_argument("--cut", action="store_true", help="with --from-log: the run was cut short")
     args = p.parse_args(argv)
     if args.from_log:
@@ -345,11 +344,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(1)
     nets = section_networks(args) if "networks" in args.sections else []  # first: short
     engines = section_engines(args) if "engines" in args.sections else []
-    md = markdown(engines, nets, args)
+    units_rows, units_md = section_units(args) if "units" in args.sections else ([], "")
+    md = markdown(engines, nets, args) + units_md
     print(md)
     if not args.quick:
         save(
-            {"machine": machine(), "engines": engines, "networks": nets},
+            {"machine": machine(), "engines": engines, "networks": nets, "units": units_rows},
             args.out.with_suffix(".json"),
         )
         args.out.with_suffix(".md").write_text(md)

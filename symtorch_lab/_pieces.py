@@ -86,6 +86,8 @@ def task(distiller, X, y, budget: dict) -> PieceTask:
     params.update(callbacks=(), executor=None, n_jobs=1, decompose=False, validation_fraction=0,
                   known_law=None, units=None)  # fmt: skip
     params["refit"] = False  # the recombined candidates are refitted on the full data anyway
+    if "dimensional_analysis" in params:  # a piece's inputs carry no units of their own
+        params["dimensional_analysis"] = False
     params.update({k: budget[k] for k in ("niterations", "timeout_in_seconds")})
     return PieceTask(cls, params, X, y)
 
