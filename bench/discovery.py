@@ -14,7 +14,9 @@ in practice):
 - ``decompose_half``: the same at ``T/2``: "the same laws in half the budget";
 - on trained networks (section 2): the network's outputs are distilled at ``T`` and the pick
   rules ``best`` (PySR's) and ``floor`` (simplest at the network's own validation error)
-  compared: the pick should be the law wherever the law is on the front.
+  compared: the pick should be the law wherever the law is on the front;
+- unit-carrying problems (section 3, ``bench/_units_problems.py``): the plain Distiller vs
+  ``dimensional_analysis=True``, at that module's own settings.
 
 Reported per problem and seed: law on the front, law picked, wall seconds (the search's
 budget plus the Distiller's float64 polish, which ``T`` does not bound). Run:
