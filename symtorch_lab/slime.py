@@ -124,7 +124,7 @@ class SlimeExplainer:
         self.search_params = {**PRESETS[preset]["search"], **search_params}
         Distiller(**self.search_params)  # unknown names raise TypeError here, not mid-search
         probe = self.training_data[: min(8, len(self.training_data))]
-        self.box = black_box(f, mode, probe)
+        self.box = black_box(f, mode, probe, len(self.training_data))
         self.target = (
             class_index(self.box, target, self.class_names) if mode != "regression" else None
         )

@@ -134,8 +134,13 @@ def test_bad_input_is_named(cube):
     def broken(X):
         raise KeyError("no such column")
 
-    with pytest.raises(RuntimeError, match="broken.*KeyError.*no such column"):
+    with pytest.raises(RuntimeError, match="broken.*KeyError on training_data of shape "
+                       rf"\({len(cube)}, 3\).*no such column"):  # fmt: skip
         SlimeExplainer(broken, cube)
+    # a module of the wrong width: named with what it expects and the data's own shape
+    with pytest.raises(ValueError, match=r"module '0' \(Linear, in_features=2\) got input of "
+                       rf"shape \({len(cube)}, 3\) \(tried"):  # fmt: skip
+        SlimeExplainer(nn.Sequential(nn.Linear(2, 1)), cube)
     with pytest.raises(ValueError, match=r"returned shape \(8, 2\) for 8 rows; regression"):
         SlimeExplainer(lambda X: X[:, :2], cube)
     with pytest.raises(ValueError, match="returned NaN or inf on 1 of"):
