@@ -31,9 +31,10 @@ import numpy as np
 
 VAR_FLOOR = 1e-4  # times the training variance of each feature
 _ABS_FLOOR = 1e-12
-# f counts as flat near x0 when its weighted spread is within this fraction of its magnitude
-# (float32 rounding is 6e-8; a constant f's weighted mean alone leaves a spread of ~1e-33)
-FLAT_RTOL = 1e-6
+# f counts as flat near x0 when its weighted spread is within this fraction of its magnitude:
+# a constant f's weighted mean alone leaves a spread of ~1e-33, and a float32 net's saturated
+# probability (0.999999, about 100 float32 ulps of wobble) gave LIME an R² of -2.5e11
+FLAT_RTOL = 1e-5
 
 
 @dataclass(frozen=True)
