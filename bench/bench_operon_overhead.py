@@ -9,9 +9,12 @@ refit, sympy canonicalisation and constant snapping of every candidate on the fr
 Both run the same search (NSGA-II on R² and length, LM with 10 iterations, same population,
 generations, max_length, seed, one thread) on problem (e) of the research notes,
 ``x0*x1 + sin(x2)*x3`` with a distractor x4. "ours+live" also passes an ``on_generation``
-callback, so the front is formatted every generation. Runs are interleaved so load from other
-processes hits all sides alike; noise only adds time, so each side's best run is compared (as
-``timeit`` does), with medians shown too.
+callback, so the front is formatted every generation. "Distiller, full refits" runs every
+float64 refit to ``max_nfev`` or MINPACK's own tolerances, as before refits ended on a stall
+(``symtorch_lab._refit.STOP_ON_STALL``): the same data, seed and settings, so its ratio and
+its front, printed beside the Distiller's, show what the stall rule saves and costs. Runs are
+interleaved so load from other processes hits all sides alike; noise only adds time, so each
+side's best run is compared (as ``timeit`` does), with medians shown too.
 
 Run: ``python bench/bench_operon_overhead.py`` (about 20-40 s on a 2-core CPU); ``--help``.
 """
@@ -30,6 +33,7 @@ from pyoperon.sklearn import SymbolicRegressor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 from _results import machine, save  # noqa: E402
 
+from symtorch_lab import _refit  # noqa: E402
 from symtorch_lab.backends import SearchSpec  # noqa: E402
 from symtorch_lab.backends.operon import OperonBackend  # noqa: E402
 from symtorch_lab.distill import Distiller  # noqa: E402
@@ -80,7 +84,7 @@ def run_ours(X, y, args, live: bool) -> float:
     return min(c.loss for c in front)
 
 
-def run_distiller(X, y, args, live: bool) -> float:
+def run_distiller(X, y, args, live: bool, stop_on_stall: bool = True) -> list[tuple]:
     distiller = Distiller(
         binary_operators=OPERATORS,
         unary_operators=UNARY,
@@ -92,7 +96,12 @@ def run_distiller(X, y, args, live: bool) -> float:
         max_rows=len(X),
         callbacks=[lambda event: None] if live else (),
     )
-    return min(c.loss for c in distiller.fit(X, y).fronts_[0])
+    _refit.STOP_ON_STALL = stop_on_stall
+    try:
+        front = distiller.fit(X, y).fronts_[0]
+    finally:
+        _refit.STOP_ON_STALL = True
+    return [(c.complexity, c.loss, str(c.expression)) for c in front]
 
 
 def main() -> None:
@@ -103,6 +112,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--maxsize", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default="bench_operon_overhead.json", help="in bench/results/")
     args = parser.parse_args()
     X, y = problem(args.rows)
     runs = {
@@ -111,28 +121,33 @@ def main() -> None:
         "ours+live": lambda: run_ours(X, y, args, live=True),
         "Distiller": lambda: run_distiller(X, y, args, live=False),
         "Distiller+live": lambda: run_distiller(X, y, args, live=True),
+        "Distiller, full refits": lambda: run_distiller(X, y, args, False, stop_on_stall=False),
     }
     run_raw(X, y, args)  # warm-up: first-call costs (dispatch tables, page faults)
     wall: dict[str, list[float]] = {k: [] for k in runs}
     cpu: dict[str, list[float]] = {k: [] for k in runs}
     lowest: dict[str, float] = {}
+    fronts: dict[str, list[tuple]] = {}
     for _ in range(args.repeats):
         for label, fn in runs.items():
             t0, c0 = time.perf_counter(), time.process_time()
-            lowest[label] = fn()
+            result = fn()
+            if isinstance(result, list):  # a Distiller's front
+                fronts[label], result = result, min(loss for _, loss, _ in result)
+            lowest[label] = result
             wall[label].append(time.perf_counter() - t0)
             cpu[label].append(time.process_time() - c0)
-    report(args, wall, cpu, lowest)
+    report(args, wall, cpu, lowest, fronts)
 
 
-def report(args, wall, cpu, lowest) -> None:
+def report(args, wall, cpu, lowest, fronts) -> None:
     print(
         f"{args.rows} rows, population {args.population}, {args.generations} generations, "
         f"maxsize {args.maxsize}, seed {args.seed}, 1 thread, {args.repeats} repeats"
     )
     for label in wall:
         print(
-            f"{label:>14}: wall best {min(wall[label]):.2f} s "
+            f"{label:>22}: wall best {min(wall[label]):.2f} s "
             f"(median {statistics.median(wall[label]):.2f}), ratio {ratio(wall, label):.2f} | "
             f"CPU best {min(cpu[label]):.2f} s, ratio {ratio(cpu, label):.2f} | "
             f"lowest MSE on the front {lowest[label]:.3g}"
@@ -144,6 +159,8 @@ def report(args, wall, cpu, lowest) -> None:
         worst = max(ratio(wall, label) for label in labels)
         verdict = "ok" if worst <= GOAL else "MISSED"
         print(f"{name} / raw wall time <= {worst:.2f} (goal <= {GOAL}): {verdict}")
+    for label, front in fronts.items():
+        print(f"front of {label}: " + "; ".join(f"{c} {loss:.3g} {e}" for c, loss, e in front))
     save(
         {
             "settings": vars(args),
@@ -152,8 +169,10 @@ def report(args, wall, cpu, lowest) -> None:
             "cpu_best_s": {label: min(times) for label, times in cpu.items()},
             "wall_ratio": {label: ratio(wall, label) for label in wall},
             "cpu_ratio": {label: ratio(cpu, label) for label in cpu},
+            "lowest_mse_on_front": lowest,
+            "fronts": fronts,
         },
-        Path(__file__).parent / "results" / "bench_operon_overhead.json",
+        Path(__file__).parent / "results" / args.out,
     )
 
 

@@ -85,6 +85,10 @@ PYSR_ONLY = frozenset(
 )
 
 
+FIT_ARGUMENTS = ("variable_names", "sample_weight", "output_dims", "network")
+"""Names PySR users pass to ``fit``, which are sometimes tried on the constructor."""
+
+
 def check_pysr_kwargs(kwargs: dict, backend, own: Sequence[str]) -> dict:
     """Accept known PySR names (warn when ignored), reject unknown ones with suggestions.
 
@@ -92,6 +96,11 @@ def check_pysr_kwargs(kwargs: dict, backend, own: Sequence[str]) -> dict:
     """
     own = list(own)
     for name in kwargs:
+        if name in FIT_ARGUMENTS:
+            raise TypeError(
+                f"Distiller got an unexpected keyword argument {name!r}: it belongs to "
+                f"fit(), as in PySR (Distiller(...).fit(X, y, {name}=...))."
+            )
         if name not in PYSR_ONLY:
             close = difflib.get_close_matches(name, own + sorted(PYSR_ONLY), n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""

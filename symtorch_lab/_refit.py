@@ -3,7 +3,10 @@
 Search backends optimise constants in float32 on a subsample, often with a different loss; a
 short float64 refit on the full recording, with the user's weights or loss, recovers the last
 digits. Both paths return ``None`` unless the refit is finite and strictly better than the
-starting constants, so a refit can never make a fit worse.
+starting constants, so a refit can never make a fit worse. Levenberg-Marquardt ends once its
+progress stalls by the polish's own measure (:class:`_StallWatch`): at small search budgets
+its crawl along the valleys of candidates that are not the law was most of the Distiller's
+time, for gains no judge could see.
 
 It works on a :class:`Formula` (the compiled numpy and torch functions, the columns they read
 and the starting constants), not on ``Expression`` itself, so ``expression`` imports this
@@ -12,6 +15,7 @@ module and never the reverse.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,14 +68,100 @@ def _jacobian(
     return np.zeros((n, len(c))) if grad is None else grad.numpy().T
 
 
+STALL_RTOL = 1e-6
+"""Relative loss change the polish's judge (:class:`~symtorch_lab.polish._Judge`) counts as
+no change; a refit whose last ``k + 1`` accepted steps gained less has stalled."""
+STOP_ON_STALL = True
+"""End refits that stall (:class:`_StallWatch`); ``False`` runs every refit to ``max_nfev``
+or MINPACK's own tolerances, as before (``bench/bench_operon_overhead.py`` compares both)."""
+
+
+def within_standard_error(diff: np.ndarray, w: np.ndarray) -> bool:
+    """Whether the ``w``-weighted mean of the per-row ``diff`` is at most its standard error.
+
+    The paired test behind "not measurably different" in the polish: ``diff`` is one fit's
+    squared errors minus another's, row by row, and the standard error uses the effective
+    number of rows ``sum(w)^2 / sum(w^2)``. ``False`` when anything is not finite.
+    """
+    with np.errstate(all="ignore"):
+        mean = float(np.average(diff, weights=w))
+        spread = float(np.average((diff - mean) ** 2, weights=w))
+        n_eff = float(np.sum(w)) ** 2 / float(np.sum(w**2))
+        bound = math.sqrt(spread / n_eff) if spread >= 0 and n_eff > 0 else math.nan
+    return math.isfinite(mean) and math.isfinite(bound) and mean <= bound
+
+
+class _Stalled(Exception):
+    """Raised from inside ``least_squares`` to end a crawl; carries the best constants."""
+
+    def __init__(self, x: np.ndarray):
+        super().__init__()
+        self.x = x
+
+
+class _StallWatch:
+    """Ends Levenberg-Marquardt once its last ``k + 1`` accepted steps gained nothing the
+    polish's judge could measure.
+
+    That is, the cost fell by at most :data:`STALL_RTOL` of itself, or the per-row decrease of
+    the squared errors is within its own standard error (:func:`within_standard_error`, the
+    judge's paired test). MINPACK evaluates the Jacobian once per accepted step, at the step's
+    point, right after the residuals there, so :meth:`accepted` sees accepted points only;
+    rejected trial steps (often ten or more in a row while the trust region shrinks) never
+    count. On candidates that are not the law LM can crawl along a valley until ``max_nfev``
+    for gains of a few tenths of a percent the judge cannot tell apart. On data a formula fits
+    exactly, the steps cut the cost by orders of magnitude, so the per-row decrease is about
+    the old squared errors themselves, non-negative, whose mean always exceeds their standard
+    error: the refit still runs to the float64 floor there.
+    """
+
+    def __init__(self, residuals: Callable, w: np.ndarray, window: int):
+        self.residuals, self.window = residuals, window
+        self.w, self.positive = w, w > 0
+        self.last: tuple[np.ndarray, np.ndarray] | None = None
+        self.accepted_sq: list[np.ndarray] = []  # squared errors at the last accepted points
+        self.evaluations = 0
+
+    def cost(self, c: np.ndarray) -> np.ndarray:
+        """The residuals at ``c`` (what ``least_squares`` minimises), remembered."""
+        self.evaluations += 1
+        r = self.residuals(c)
+        self.last = (c.copy(), r)
+        return r
+
+    def accepted(self, c: np.ndarray) -> None:
+        """Called at each accepted point; raises :class:`_Stalled` once progress stalls."""
+        if self.last is None or not np.array_equal(self.last[0], c):
+            self.cost(c)
+        r = self.last[1]
+        with np.errstate(all="ignore"):  # squared errors, unweighted, as the judge sees them
+            sq = np.divide(r * r, self.w, out=np.zeros_like(r), where=self.positive)
+        self.accepted_sq = [*self.accepted_sq[-self.window :], sq]
+        if STOP_ON_STALL and len(self.accepted_sq) > self.window:
+            gain = self.accepted_sq[0] - sq  # per row, over the last `window` steps
+            cost = float(np.average(sq, weights=self.w))
+            gained = float(np.average(gain, weights=self.w))
+            if gained <= STALL_RTOL * cost or within_standard_error(gain, self.w):
+                raise _Stalled(c.copy())
+
+
 def least_squares_constants(
     formula: Formula, X: np.ndarray, y: np.ndarray, w: np.ndarray
 ) -> np.ndarray | None:
     """Minimise the weighted MSE with ``scipy.optimize.least_squares`` (residuals * sqrt(w)).
 
     The Jacobian is exact (autodiff through the torch form, see :func:`_jacobian`), not
-    finite differences: that is what brings constants back to ~1e-12 on exact data.
+    finite differences: that is what brings constants back to ~1e-12 on exact data. At most
+    ``30 (k + 1)`` evaluations for ``k`` constants, fewer once progress stalls (see
+    :class:`_StallWatch`).
     """
+    return _least_squares(formula, X, y, w)[0]
+
+
+def _least_squares(
+    formula: Formula, X: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray | None, int]:
+    """:func:`least_squares_constants` and the number of residual evaluations it made."""
     columns = {j: np.ascontiguousarray(X[:, j]) for j in formula.used}
     torch_columns = {j: torch.from_numpy(col) for j, col in columns.items()}
     sqrt_w = np.sqrt(w)
@@ -86,21 +176,25 @@ def least_squares_constants(
         return np.where(np.isfinite(r), r, _BAD_RESIDUAL)
 
     torch_sqrt_w = torch.as_tensor(sqrt_w, dtype=torch.float64)
+    watch = _StallWatch(residuals, w, window=len(start) + 1)
 
     def jacobian(c: np.ndarray) -> np.ndarray:
+        watch.accepted(c)
         jac = _jacobian(formula.torch_fn, torch_columns, c, torch_sqrt_w)
         return np.where(np.isfinite(jac), jac, 0.0)
 
     before = weighted_mse(predict(start), y, w)
     if not np.isfinite(before):
-        return None  # least_squares cannot start from non-finite residuals
+        return None, 0  # least_squares cannot start from non-finite residuals
     method = "lm" if len(y) >= len(start) else "trf"
     try:
         # ftol 1e-10 (relative cost reduction) still drives exact data to ~1e-12 constants,
         # because each step there cuts the cost by orders of magnitude; on noisy targets it
-        # ends the slow crawl along near-degenerate directions (15 constants: 2 s -> 0.3 s).
-        fit = scipy.optimize.least_squares(
-            residuals,
+        # ends the slow crawl along near-degenerate directions (15 constants: 2 s -> 0.3 s),
+        # and the watch ends the crawls whose steps each gain more than 1e-10 but together
+        # nothing measurable.
+        x = scipy.optimize.least_squares(
+            watch.cost,
             start,
             jac=jacobian,
             method=method,
@@ -108,11 +202,13 @@ def least_squares_constants(
             ftol=1e-10,
             gtol=1e-15,
             max_nfev=30 * (len(start) + 1),
-        )
+        ).x
+    except _Stalled as stalled:
+        x = stalled.x
     except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-        return None
-    after = weighted_mse(predict(fit.x), y, w)
-    return fit.x if after < before else None
+        return None, watch.evaluations
+    after = weighted_mse(predict(x), y, w)
+    return (x if after < before else None), watch.evaluations
 
 
 def lbfgs_constants(

@@ -46,7 +46,12 @@ def search(distiller, backend, spec, X, y, w, live, custom: dict) -> list[RawCan
 
 
 def pareto_raw(cands: list[RawCandidate]) -> list[RawCandidate]:
-    """Best loss per complexity, kept only while the loss falls (as a front)."""
+    """Best loss per complexity, kept only while the loss falls (as a front).
+
+    Not :func:`~symtorch_lab.front.pareto_candidates`: that one drops infinite losses, this one
+    drops only NaN. A raw loss is the engine's float32 score before the float64 refit, so an
+    ``inf`` may still refit to a finite loss, and a single restart passes it on unfiltered.
+    """
     best: dict[int, RawCandidate] = {}
     for rc in cands:
         if rc.loss == rc.loss and (rc.complexity not in best or rc.loss < best[rc.complexity].loss):

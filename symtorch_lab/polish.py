@@ -25,6 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._refit import within_standard_error
 from ._sympy_bridge import merge_constants, run_bounded, sympy_to_tree
 from .expression import Expression
 
@@ -152,7 +153,8 @@ class _Judge:
     over the reference's is no larger than its own standard error over the rows (paired). For a
     single constant that is a move within about two standard errors of its fitted value: data
     that follow the law exactly allow no move at all, a network's outputs allow what they
-    cannot tell apart.
+    cannot tell apart. The refit stops on the same two tests (``_refit._StallWatch``): once
+    its last steps gained nothing this judge could measure.
     """
 
     def __init__(self, reference: Expression, loss: float, X, y, w, custom_loss, tol: float):
@@ -160,7 +162,6 @@ class _Judge:
         self.paired = custom_loss is None and math.isfinite(loss)
         if self.paired:
             self.ref_sq = (reference.numpy(X) - y) ** 2
-            self.n_eff = float(np.sum(w)) ** 2 / float(np.sum(w**2))
 
     def accepts(self, candidate: Expression, cand_loss: float) -> bool:
         if _no_worse(cand_loss, self.loss, self.tol):
@@ -168,9 +169,7 @@ class _Judge:
         if not self.paired or not math.isfinite(cand_loss):
             return False
         diff = (candidate.numpy(self.X) - self.y) ** 2 - self.ref_sq
-        mean = float(np.average(diff, weights=self.w))
-        spread = float(np.average((diff - mean) ** 2, weights=self.w))
-        return mean <= math.sqrt(spread / self.n_eff)
+        return within_standard_error(diff, self.w)
 
 
 def _snap(expr: Expression, score, judge: _Judge) -> Expression:

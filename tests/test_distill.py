@@ -75,15 +75,24 @@ def test_callbacks_see_live_fronts_and_can_stop(product_data):
 
 
 def test_background_search_keeps_kernel_responsive_and_stops(product_data):
+    """The caller keeps running beside the search: its loop completes its ticks, and sees the
+    search's own generation count move between two of them, while the search is still going.
+
+    The search cannot end on its own before its 60 s backstop (10,000 generations): only the
+    caller's stop() ends it. A search run in the caller's thread, or one holding the GIL for
+    its run, lets the caller tick only once it has ended, so ``handle.done`` is then true. No
+    clock is read: load slows both sides and changes no outcome.
+    """
     X, y = product_data
-    d = quick(niterations=10_000, timeout_in_seconds=60)
+    generations = []
+    d = quick(niterations=10_000, timeout_in_seconds=60, callbacks=[generations.append])
     handle = d.fit_async(X, y)
-    ticks, t0 = 0, time.monotonic()
-    while time.monotonic() - t0 < 1.0:
-        time.sleep(0.01)
-        ticks += 1
-    assert ticks > 50, "the calling thread was starved while the search ran"
-    assert not handle.done
+    seen = []  # the search's generation count at each of the caller's ticks
+    while (len(seen) < 50 or len(set(seen)) < 2) and not handle.done:
+        seen.append(len(generations))
+        time.sleep(0.001)
+    assert not handle.done, f"the caller only got {len(seen)} ticks before the search ended"
+    assert len(seen) >= 50 and len(set(seen)) >= 2
     handle.stop()
     handle.wait(timeout=30)
     assert d.stopped_ and len(d.fronts_[0]) > 0
@@ -139,6 +148,8 @@ def test_bad_input_names_the_fault(product_data):
         quick().fit(X, y[:10])
     with pytest.raises(TypeError, match="Did you mean maxsize"):
         Distiller(maxsise=10)
+    with pytest.raises(TypeError, match=r"belongs to fit\(\)"):  # PySR's habit
+        Distiller(variable_names=["a", "b"])
     with pytest.raises(ValueError, match="sin"):
         quick(binary_operators=["+", "sin"]).fit(X, y)
 

@@ -17,6 +17,12 @@ VOCAB = 23
 SEARCH = {"niterations": 3, "population_size": 40, "maxsize": 7, "timeout_in_seconds": 10}
 
 
+def distill_all_mlps(model, ids, file, **kw):
+    """``llm.distill_mlps`` on every MLP with this file's small settings (3 → 2 components)."""
+    small = dict(k_in=3, k_out=2, window=16, max_samples=300, progress=False, **SEARCH)
+    return llm.distill_mlps(model, ids, "all", file=file, **small, **kw)
+
+
 @pytest.fixture(autouse=True)
 def one_thread():
     old = torch.get_num_threads()
@@ -158,19 +164,7 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
         if event.done and file.exists():
             in_file.append(sorted(json.loads(file.read_text())["layers"][0]["fronts"]))
 
-    session = llm.distill_mlps(
-        model,
-        ids,
-        "all",
-        k_in=3,
-        k_out=2,
-        window=16,
-        max_samples=300,
-        file=file,
-        progress=False,
-        callbacks=[watch],
-        **SEARCH,
-    )
+    session = distill_all_mlps(model, ids, file, callbacks=[watch])
     assert ["0"] in in_file or ["1"] in in_file  # saved with one front, before the other
     path = "transformer.h.0.mlp"
     assert isinstance(model.get_submodule(path), llm.FusedSurrogate)
@@ -186,19 +180,7 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
         assert torch.equal(model(probe).logits, before)
 
     generations = []  # resuming from the file: every front is there, nothing is searched
-    again = llm.distill_mlps(
-        model,
-        ids,
-        "all",
-        k_in=3,
-        k_out=2,
-        window=16,
-        max_samples=300,
-        file=file,
-        progress=False,
-        callbacks=[generations.append],
-        **SEARCH,
-    )
+    again = distill_all_mlps(model, ids, file, callbacks=[generations.append])
     assert generations == []
 
     def picks(sess):  # layer 1 recorded behind the original layer 0, not its surrogate
@@ -250,11 +232,8 @@ def test_distill_mlps_fans_components_out_through_the_executor_seam(tmp_path):
     fronts = {}
     for executor in (None, "processes"):
         model = gpt2(n_layer=1)
-        session = llm.distill_mlps(
-            model, ids, "all", k_in=3, k_out=2, window=16, max_samples=300,
-            file=tmp_path / f"{executor}.json", progress=False, executor=executor, n_jobs=2,
-            **SEARCH,
-        )  # fmt: skip
+        file = tmp_path / f"{executor}.json"
+        session = distill_all_mlps(model, ids, file, executor=executor, n_jobs=2)
         job = session.jobs["transformer.h.0.mlp"]
         fronts[executor] = {d: [str(c.expression) for c in f] for d, f in job.fronts.items()}
     assert sorted(fronts["processes"]) == [0, 1]

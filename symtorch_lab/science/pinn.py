@@ -241,13 +241,15 @@ def _exact(text: str | float) -> sympy.Expr:
 
 
 def _snap_to(expr: sympy.Expr, exact: Sequence[sympy.Expr], rtol: float, atol: float):
-    """Every float of ``expr`` within ``rtol`` of ± an expected constant becomes it, one
-    below ``atol`` becomes 0; others stay (``recovers`` snaps them to simple rationals)."""
+    """Every float of ``expr`` within ``rtol`` of ± an expected constant or its reciprocal
+    (``0.1111`` for ``9``: the same constant, written as a divisor) becomes it, one below
+    ``atol`` becomes 0; others stay (``recovers`` snaps them to simple rationals)."""
     repl = {}
+    forms = [e for c in exact for e in (c, 1 / c) if c != 0]
     for f in expr.atoms(sympy.Float):
         if abs(float(f)) < atol:
             repl[f] = sympy.Integer(0)
-        for e in exact:
+        for e in forms:
             for s in (e, -e):
                 if abs(float(f) - float(s)) <= rtol * abs(float(s)):
                     repl[f] = s

@@ -13,11 +13,10 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, is_typeddict
 
-from symtorch_lab.ui import protocol, protocol_slime
+from symtorch_lab.ui import protocol
 from symtorch_lab.ui.schema import fields
 
 _ALIASED = (Literal, Union, types.UnionType)
-_MODULES = (protocol.__name__, protocol_slime.__name__)  # protocol re-exports protocol_slime
 WIDTH = 100  # prettier's printWidth in package.json
 HEADER = """\
 // Generated from symtorch_lab/ui/protocol.py by
@@ -97,9 +96,22 @@ def _alias(name: str, tp: Any, namer: _Namer) -> list[str]:
     return [f"export type {name} ="] + [f"  | {p}" for p in parts[:-1]] + [f"  | {parts[-1]};"]
 
 
+def _section_items(section: types.ModuleType) -> list[tuple[str, Any]]:
+    """The names a section exports, in ``__all__`` order; every shape it defines must be there."""
+    items = [(name, getattr(section, name)) for name in section.__all__]
+    defined = {
+        n for n, v in vars(section).items() if is_typeddict(v) and v.__module__ == section.__name__
+    }
+    missing = sorted(defined - set(section.__all__))
+    if missing:
+        raise TypeError(f"{section.__name__}: TypedDicts {missing} are not in its __all__")
+    return items
+
+
 def generate() -> str:
-    """Return the TypeScript source for the protocol (deterministic)."""
-    items = [(n, v) for n, v in vars(protocol).items() if not n.startswith("_")]
+    """Return the TypeScript source for the protocol (deterministic): the sections' shapes in
+    :data:`~symtorch_lab.ui.protocol.SECTIONS` order, each in its ``__all__`` order."""
+    items = [item for section in protocol.SECTIONS for item in _section_items(section)]
     aliases = {v: n for n, v in items if get_origin(v) in _ALIASED}
     namer = _Namer(aliases)
     out = [HEADER]
@@ -109,7 +121,7 @@ def generate() -> str:
         if get_origin(value) in _ALIASED:
             out += _alias(name, value, _Namer({k: n for k, n in aliases.items() if n != name}))
             out.append("")
-        elif is_typeddict(value) and value.__module__ in _MODULES:
+        elif is_typeddict(value):
             out += _interface(value, namer)
             out.append("")
     out += _doc(type("R", (), {"__doc__": "Result type of each request type."}))

@@ -86,6 +86,8 @@ def candidate(expression):
         ("wave", "cos(3.139*t)*cos(3.141*x - 1.571) - 0.0002", True),  # sin as a shifted cos
         ("wave", "cos(3.139*t)*cos(3.141*x)", False),  # a node at x = 0.5, not a sine
         ("logistic", "1/(1 + exp(2.2 - 1.49*t))", True),  # 9·e^(−rt) as e^(log 9 − rt)
+        ("logistic", "0.111/(0.1111 + exp(-1.5*t))", True),  # bench's member: 1/9 for 9
+        ("logistic", "0.125/(0.125 + exp(-1.5*t))", False),  # 1/8: another initial value
     ],
 )
 def test_law_on_front_reads_the_constants(system, text, found):

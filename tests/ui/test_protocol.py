@@ -1,14 +1,16 @@
 """The browser ↔ kernel protocol: valid messages round-trip, malformed ones become errors."""
 
 import json
+import types
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symtorch_lab.ui import protocol as P
-from symtorch_lab.ui.protocol_ts import generate, main
+from symtorch_lab.ui.protocol_ts import _section_items, generate, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -205,3 +207,16 @@ def test_check_reports_a_stale_file(tmp_path, capsys):
     stale.write_text(generate().replace("n_params", "nParams"))
     assert main(["--check", str(stale)]) == 1
     assert "is stale" in capsys.readouterr().err
+
+
+def test_every_section_name_is_re_exported_and_a_shape_left_out_of_all_is_refused():
+    """protocol re-exports its sections; the generator reads their ``__all__``, so a TypedDict
+    a section forgot to list would silently vanish from protocol.ts: it is an error instead."""
+    for section in P.SECTIONS:
+        assert all(getattr(P, name) is getattr(section, name) for name in section.__all__)
+    section = types.ModuleType("symtorch_lab.ui.protocol_extra")
+    section.__all__ = []
+    section.Forgotten = TypedDict("Forgotten", {"v": int})
+    section.Forgotten.__module__ = section.__name__
+    with pytest.raises(TypeError, match=r"protocol_extra: TypedDicts \['Forgotten'\]"):
+        _section_items(section)

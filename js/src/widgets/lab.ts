@@ -4,71 +4,22 @@
  * State arrives as synced protocol snapshots (LabState); user intents go to the kernel as
  * protocol requests. A view only: nothing is computed here.
  */
-import type { AnyModel, RenderProps } from '@anywidget/types';
+import type { RenderProps } from '@anywidget/types';
 import Plotly from 'plotly.js-dist-min';
-import type { DistillSettings, LabState, RequestType } from '../protocol';
+import type { DistillSettings, RequestType } from '../protocol';
 import { labBoundary } from './boundary';
-import { drawFront, onFrontClick } from './frontplot';
+import { onFrontClick } from './frontplot';
 import { drawCompare } from './labcompare';
-import { drawParity, renderLatex } from './labdetail';
-import { buildLabDom, type ILabDom } from './labdom';
+import { drawParity } from './labdetail';
+import { buildLabDom } from './labdom';
+import { drawState, frontOf, type IViewState, type LabModel } from './labdraw';
 import { buildLawDom, drawLaw, wireLaw } from './labmarks';
-import { disabledButtons, progressText, scoreText } from './labstate';
 import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
 import { watchConnection } from './liveness';
 import { onThemeChange } from './theme';
 
-type Buffer = DataView | null;
-type LabModel = LabState & { parity: Buffer; boundary_grid: Buffer; _stl_kind: string };
 const CLICK_DEBOUNCE_MS = 300;
-
-interface IViewState {
-  busy: boolean;
-  /** A request that got no reply in time: the kernel could not report it in `error`. */
-  lostReply: string;
-  /** No running Lab behind this view (liveness.ts): every action is off, the error says why. */
-  lost: string;
-}
-
-function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewState): void {
-  const module = model.get('module');
-  const shown = { module, module_status: model.get('module_status'), status: model.get('status') };
-  const name = module === null ? '(no module selected)' : module || '(root)';
-  dom.title.textContent = `${model.get('model')} › ${name}`;
-  dom.title.dataset.status = shown.module_status;
-  dom.progress.textContent = progressText(shown);
-  dom.progress.dataset.state = shown.status?.state ?? 'idle';
-  const off = disabledButtons(shown, view.busy, view.lost !== '');
-  dom.distill.disabled = dom.explain.disabled = off.distill;
-  dom.stop.disabled = off.stop;
-  dom.replace.disabled = off.replace;
-  dom.restore.disabled = off.restore;
-  dom.compareButton.disabled = off.compare;
-  const error = view.lost || model.get('error') || view.lostReply;
-  dom.error.textContent = error;
-  dom.error.hidden = !error;
-  drawDetail(dom, model);
-}
-
-function drawDetail(dom: ILabDom, model: AnyModel<LabModel>): void {
-  const detail = model.get('detail');
-  dom.detail.hidden = !detail;
-  if (!detail) return;
-  if (dom.latex.dataset.id !== detail.id) renderLatex(dom.latex, detail);
-  const state = model.get('status')?.state;
-  dom.score.textContent = scoreText(detail, state === 'running' || state === 'stopping');
-  dom.score.dataset.picked = String(detail.picked);
-}
-
-function frontOf(dom: ILabDom, model: AnyModel<LabModel>, el: HTMLElement): void {
-  const picked = new Set(Object.values(model.get('picks')));
-  const detail = model.get('detail');
-  if (detail) picked.add(detail.id);
-  const module = model.get('module') ?? '';
-  drawFront(dom.front, el, model.get('points'), picked, `Pareto front: ${module}`);
-  dom.front.dataset.points = String(model.get('points').length);
-}
 
 export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const [dom, law] = [buildLabDom(el), buildLawDom()];
