@@ -82,3 +82,20 @@ def test_a_callback_with_on_polish_sees_each_candidate_polished(data):
     assert total >= 2 and done == list(range(total + 1))
     assert {(e.dim, e.generation, e.stop_reason) for e in watcher.events} == {(0, 5, "niterations")}
     assert len(d.fronts_[0]) >= 1
+
+
+def test_the_demo_says_why_its_search_ended_and_counts_the_polish(data, capsys):
+    """``symtorch-lab demo``: the bar stopped at 52/100 at the time budget, then nothing
+    printed for minutes while the candidates were polished."""
+    from symtorch_lab.demo import TqdmProgress
+
+    lines = []
+    bar = TqdmProgress(100, log=lines.append)
+    d = small(niterations=100_000, timeout_in_seconds=0.5, callbacks=[bar]).fit(*data)
+    n = len(d.fronts_[0])
+    assert len(lines) == 1 and lines[0].startswith(
+        f"dim 0: time budget reached at generation {d.n_generations_[0]}; polishing "
+    )
+    total = int(lines[0].split("polishing ")[1].split()[0])
+    assert total >= n
+    assert f"{total}/{total}" in capsys.readouterr().err  # the polish bar ran to its end
