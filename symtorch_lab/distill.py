@@ -224,6 +224,7 @@ class Distiller:
         units.check_marks(self, names)  # a typo in a law or a unit fails before the search
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
+        _params.warn_substitutions(backend, spec)  # "operon has no 'inv'": once, here
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
         concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
         n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
