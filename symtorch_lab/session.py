@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import _dims, io, metrics
-from ._batches import check_arrays, run
+from ._batches import check_arrays, check_data, run
 from .distill import Distiller, SearchHandle
 from .hooks import eval_mode
 from .layer_job import LayerJob, fit_and_file, project
@@ -60,7 +60,7 @@ class Session:
 
     def __init__(self, model: nn.Module, data=None, *, max_samples: int = 5000, **distiller_params):
         self.model = model
-        self.data = data
+        self.data = check_data(data, "data")
         self.max_samples = max_samples
         self.distiller_params = distiller_params
         self.jobs: dict[str, LayerJob] = {}
