@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _ending, _params, _restarts, fanout, units
+from . import _dims, _ending, _params, _restarts, dimensional, fanout, units
 from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
@@ -104,6 +104,9 @@ class Distiller:
         Test the network (``fit(..., network=f)``) for additive / multiplicative separability
         and symmetries on its autograd derivatives; when one holds, search the pieces and put
         the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+    dimensional_analysis : bool
+        With ``units`` of the inputs and output, also search in the inputs' dimensionless groups
+        (Buckingham π) and put the rebuilt laws on the same front (:mod:`.dimensional`).
     noise_floor : float, optional
         The error the distilled network itself leaves (e.g. its validation MSE), for
         ``model_selection="floor"``: the simplest candidate at that floor is picked.
@@ -153,6 +156,7 @@ class Distiller:
         units_penalty: float = 1000.0,
         decompose: bool = False,
         decompose_tol: float = 0.05,
+        dimensional_analysis: bool = False,
         noise_floor: float | None = None,
         restarts: int = 1,
         **pysr_kwargs,
@@ -179,6 +183,7 @@ class Distiller:
         self.dimensionless_constants = dimensionless_constants
         self.units_penalty = units_penalty
         self.decompose, self.decompose_tol = decompose, decompose_tol
+        self.dimensional_analysis = dimensional_analysis
         self.noise_floor = noise_floor
         if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
             raise ValueError(f"restarts must be a positive int, got {restarts!r}")
@@ -222,6 +227,7 @@ class Distiller:
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
         units.check_marks(self, names)  # a typo in a law or a unit fails before the search
+        dimensional.check(self, names)  # so does an output unit no input can make
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
         _params.warn_substitutions(backend, spec)  # "operon has no 'inv'": once, here
@@ -331,6 +337,8 @@ class Distiller:
         if self.decompose:
             f = _decompose.network_column(self._network, dim)
             front = _decompose.extend_front(self, front, f, Xs, ys, ws)
+        if self.dimensional_analysis:
+            front = dimensional.extend_front(self, front, Xs, ys, ws, dim)
         if len(val):
             front = front.rescore(X[val], y[val])
         self.fronts_[dim] = units.marked(self, front, dim)

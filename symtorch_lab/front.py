@@ -181,6 +181,7 @@ class ParetoFront:
     known_law: str | None = None
     units_penalty: float = 0.0
     decomposition: str | None = None  # the split a decomposed search used (symtorch_lab.decompose)
+    dimensional: str | None = None  # the π groups a dimensional search used (.dimensional)
     noise_floor: float | None = None
 
     def __init__(
@@ -289,6 +290,7 @@ class ParetoFront:
         out.noise_floor = self.noise_floor
         out.selected_index = out._rule_index(self.model_selection)
         out.skipped, out.decomposition = self.skipped, self.decomposition
+        out.dimensional = self.dimensional
         return out
 
     # --- views -----------------------------------------------------------------------
@@ -317,7 +319,7 @@ class ParetoFront:
             "selected_index": self.selected_index,
             "candidates": [c.to_json() for c in self.candidates],
         }
-        for key in ("skipped", "decomposition", "noise_floor", "known_law"):
+        for key in ("skipped", "decomposition", "dimensional", "noise_floor", "known_law"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         if self.units_penalty:
@@ -354,6 +356,10 @@ class ParetoFront:
         if split is not None and (not isinstance(split, str) or len(split) > 500):
             raise ValueError(f"front 'decomposition' must be a short string, got {split!r:.60}")
         front.decomposition = split
+        groups = data.get("dimensional")
+        if groups is not None and (not isinstance(groups, str) or len(groups) > 500):
+            raise ValueError(f"front 'dimensional' must be a short string, got {groups!r:.60}")
+        front.dimensional = groups
         return front
 
     def __len__(self) -> int:
@@ -382,6 +388,8 @@ class ParetoFront:
             lines.append(f"(not searched: {self.skipped})")
         if self.decomposition is not None:
             lines.append(f"(decomposition tested on the network: {self.decomposition})")
+        if self.dimensional is not None:
+            lines.append(f"(dimensional analysis: {self.dimensional})")
         return "\n".join(lines)
 
 
