@@ -296,8 +296,12 @@ def test_distill_again_resumes_the_finished_dims():
     job = s.distill("0", k_out=3)
     assert job.fronts[0] is first and sorted(job.distiller.fronts_) == [1, 2]
     assert sorted(job.fronts) == [0, 1, 2]
+    searched = job.progress["generation"]
     again = s.distill("0", k_out=3)  # nothing left to search
     assert not hasattr(again.distiller, "fronts_") and again.fronts[0] is first
+    # it says so, and keeps how far the search got (it read "done: generation 0")
+    assert again.progress_text().startswith("nothing to search: every dim (3)")
+    assert again.progress["generation"] == searched > 0
     handle = s.distill("0", k_out=3, background=True).handle  # a handle all the same
     handle.wait(30)
     ended = []

@@ -138,8 +138,13 @@ def test_bad_input_is_named(cube):
     def broken(X):
         raise KeyError("no such column")
 
-    with pytest.raises(RuntimeError, match="broken.*KeyError.*no such column"):
+    with pytest.raises(RuntimeError, match="broken.*KeyError on training_data of shape "
+                       rf"\({len(cube)}, 3\).*no such column"):  # fmt: skip
         SlimeExplainer(broken, cube)
+    # a module of the wrong width: named with what it expects and the data's own shape
+    with pytest.raises(ValueError, match=r"module '0' \(Linear, in_features=2\) got input of "
+                       rf"shape \({len(cube)}, 3\) \(tried"):  # fmt: skip
+        SlimeExplainer(nn.Sequential(nn.Linear(2, 1)), cube)
     with pytest.raises(ValueError, match=r"returned shape \(8, 2\) for 8 rows; regression"):
         SlimeExplainer(lambda X: X[:, :2], cube)
     with pytest.raises(ValueError, match="returned NaN or inf on 1 of"):
@@ -235,3 +240,17 @@ def test_stop_event_and_repeats(cube):
     r = ex.explain_instance(cube[7], n_repeats=3)
     assert len(r.repeats) == 3 and r.stability in (1 / 3, 2 / 3, 1.0)
     assert r.stability == sum(s == r.repeats[0] for s in r.repeats) / 3
+
+
+def test_a_flat_f_and_too_many_neighbours_are_noted_and_saved(tmp_path):
+    """num_neighbours above the data's rows was clamped silently, and a constant f gave a
+    huge negative R² (then a crash in local_effects): both are now said in ``notes``."""
+    X = np.random.default_rng(1).uniform(-1, 1, (50, 2))
+    ex = SlimeExplainer(lambda Z: np.full(len(Z), 3.0), X, random_state=0, **SMALL)
+    e = ex.explain_instance(X[0], num_neighbours=80)
+    assert len(e.neighbours) == 50 and e.notes[0] == "num_neighbours 80 > 50 rows: using 50"
+    assert np.isnan(e.fidelity["r2"]) and np.isfinite(e.fidelity["weighted_mse"])
+    assert "flat" in e.notes[1] and "local R² = undefined" in repr(e)
+    assert e.local_effects().tolist() == [0.0, 0.0]
+    e.save(tmp_path / "flat.json")
+    assert Explanation.load(tmp_path / "flat.json").notes == e.notes

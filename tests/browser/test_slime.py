@@ -88,6 +88,9 @@ def test_click_on_the_surface_explains_that_point(lab_server, page, artifacts):
     run_all(page)
     expect(output(page, 1)).to_contain_text("READY surface", timeout=120_000)
     expect(page.locator(f"{SURFACE} .heatmaplayer image")).to_have_count(1)
+    # the title reads SLIME, not the explainer's key "slime"
+    title = page.locator(".stl-slime-title")
+    expect(title).to_have_text("SLIME · local explanations of P(class 1)")
     clicked = _click(page, 0.3, 0.4)
     _wait_done(page, 1)
     expect(page.locator(".stl-slime-latex math")).to_have_count(1)
