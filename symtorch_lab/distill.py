@@ -12,12 +12,13 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _dims, _params, _restarts, dimensional, fanout, units
+from . import _dims, _ending, _params, _restarts, dimensional, fanout, units
 from . import decompose as _decompose
 from .backends import get_backend
 from .backends.base import Progress, RawCandidate, SearchSpec
@@ -126,6 +127,9 @@ class Distiller:
         True when the search was stopped before its budget ran out.
     stopped_dims_ : set[int]
         Dims whose search ended because of a stop (their fronts are partial).
+    stop_reasons_ : dict[int, str]
+        Why each searched dim ended: ``"niterations"``, ``"timeout"``, ``"user"`` (``stop()``,
+        Ctrl-C), ``"callback"`` (one returned True) or ``"error"`` (:mod:`._ending`).
     skipped_ : dict[int, str]
         Dims not searched, with the reason: a constant output column (float32 cannot tell its
         values apart) gets its mean as the only candidate, on a front marked ``skipped``.
@@ -191,7 +195,7 @@ class Distiller:
         self.restarts = restarts
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
-        self._stop_event = threading.Event()
+        self._stop_event, self._stop_cause = threading.Event(), None
 
     # --- public ----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None):
@@ -203,6 +207,7 @@ class Distiller:
         what ``decompose=True`` tests for separability (:mod:`symtorch_lab.decompose`).
         """
         self._stop_event.clear()
+        self._stop_cause = None  # "callback" when a fan-out callback stops every dim
         return self._fit(
             X,
             y,
@@ -224,13 +229,14 @@ class Distiller:
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
         self.decomposition_: dict[int, dict] = {}
-        self.stopped_ = False
+        self.stopped_, self.stop_reasons_ = False, {}
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
         units.check_marks(self, names)  # a typo in a law or a unit fails before the search
         dimensional.check(self, names)  # so does an output unit no input can make
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
+        _params.warn_substitutions(backend, spec)  # "operon has no 'inv'": once, here
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
         concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
         n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
@@ -247,6 +253,9 @@ class Distiller:
             self._board.start(dim)
             try:
                 elapsed = self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+            except BaseException:
+                self.stop_reasons_[dim] = "error"
+                raise
             finally:
                 if self._stop_event.is_set():
                     self.stopped_dims_.add(dim)
@@ -265,6 +274,7 @@ class Distiller:
                 raise RuntimeError("this Distiller is already searching; stop() or wait() first")
             self._handle = handle = SearchHandle(self)
         self._stop_event.clear()  # a stop() from here on is kept: fit may not have started yet
+        self._stop_cause = None  # "callback" when a fan-out callback stops every dim
         handle._start(lambda: self._fit(X, y, sample_weight, **kwargs))
         return handle
 
@@ -322,13 +332,16 @@ class Distiller:
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
         spec, plan = _decompose.prepare(self, spec, dim, Xs)  # the split test sets the budget
+        started = time.monotonic()
         raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
+        wall = time.monotonic() - started
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
+        self.stop_reasons_[dim] = _ending.reason(self, spec, live.generation, wall, live.stopped)
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
-        front = self._build_front(raw, Xs, ys, ws, scale)
+        front = self._build_front(raw, Xs, ys, ws, scale, dim=dim)
         if plan is not None:
             front = _decompose.extend_front(self, front, plan, Xs, ys, ws)
             plan.report["plain"]["generations"] = live.generation
@@ -341,15 +354,17 @@ class Distiller:
         self.best_[dim] = front.selected
         return live.elapsed  # seconds at the last generation (the fan-out path ignores it)
 
-    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
+    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0, dim=0) -> ParetoFront:
         names = self.variable_names_
         cands = []
         refit = self.refit or self.loss is not None
-        for rc in raw:
+        for i, rc in enumerate(raw):
+            _ending.announce_polish(self, dim, i, len(raw))  # a polish can take minutes
             # back to original units; polish refits the constants and scores on the real y
             expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
+        _ending.announce_polish(self, dim, len(raw), len(raw))
         return ParetoFront(
             _within(cands, self.maxsize), self.model_selection, noise_floor=self.noise_floor
         )

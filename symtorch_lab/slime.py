@@ -256,8 +256,16 @@ class SlimeExplainer:
         return f"{'P' if self.output == 'proba' else 'logit'}(class {name})"
 
     def _check_x0(self, x0) -> np.ndarray:
-        x0 = as_float_array(x0, "x0", "slime")
         d = self.training_data.shape[1]
+        try:  # 'abc' said only "could not convert string to float: 'abc'"
+            if isinstance(x0, str | bytes):
+                raise ValueError(x0)
+            x0 = as_float_array(x0, "x0", "slime")
+        except ValueError:
+            raise ValueError(
+                f"slime: x0 must be {d} numbers (one per feature: {list(self.feature_names)}), "
+                f"got {type(x0).__name__} {x0!r:.40}"
+            ) from None
         if x0.ndim == 2 and x0.shape[0] == 1:
             x0 = x0[0]
         if x0.ndim != 1 or x0.shape[0] != d:

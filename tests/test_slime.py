@@ -130,6 +130,10 @@ def test_bad_input_is_named(cube):
         ex.explain_instance([1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match=r"NaN or inf in feature\(s\) \['x1'\]"):
         ex.explain_instance([1.0, np.nan, 3.0])
+    for x0, got in (("abc", "str 'abc'"), ([1.0, "b", 3.0], "list")):  # not "could not convert"
+        want = r"^slime: x0 must be 3 numbers \(one per feature: \['x0', 'x1', 'x2'\]\), got "
+        with pytest.raises(ValueError, match=want + got):
+            ex.explain_instance(x0)
 
     def broken(X):
         raise KeyError("no such column")

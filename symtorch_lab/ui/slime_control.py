@@ -199,7 +199,7 @@ class SlimeController:
                     f"SLIME: row {row} is outside the data's rows 0..{len(self.X) - 1}"
                 )
             return np.array(self.X[int(row)], dtype=np.float64)
-        return np.asarray(x0, dtype=np.float64).reshape(-1)
+        return x0  # the engine's check (check_point) names x0 and what it must be
 
     def _notify(self) -> None:
         for listener in list(self._listeners):
