@@ -218,6 +218,40 @@ def first_inputs(model: nn.Module, data: Any, *, batch_size: int | None = None) 
     return seen[0]
 
 
+def check_data(data: Any, where: str) -> Any:
+    """Refuse, before anything runs, ``data`` that is not one of the forms above.
+
+    ``Lab(model, "hello")`` used to log a traceback from the shape probe and show a dead
+    widget; a str, a number or an array is refused here naming ``data`` and what it takes.
+    """
+    if data is None or callable(data) or is_single_batch(data):
+        return data
+    got = f"{type(data).__name__} {_short(data)}"
+    hint = ""
+    if isinstance(data, np.ndarray):
+        hint = "; convert it with torch.as_tensor(data)"
+    elif isinstance(data, list | tuple) and data:
+        first = data[0]
+        if isinstance(first, torch.Tensor | Mapping) or (
+            isinstance(first, list | tuple) and len(first) in (1, 2)
+        ):
+            return data
+        got = f"{type(data).__name__} whose first batch is {type(first).__name__} {_short(first)}"
+    elif isinstance(data, Iterable) and not isinstance(data, str | bytes):
+        return data  # a DataLoader, a generator: its batches are checked as they are read
+    raise TypeError(
+        f"{where} must be the model's inputs: {BATCH_FORMS}, a list/DataLoader of "
+        f"batches, or a callable; got {got}{hint}"
+    )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def check_reusable(data: Any, where: str) -> Any:
     """Refuse one-shot iterators where ``data`` is read twice (they would score nothing)."""
     if not callable(data) and not is_single_batch(data) and iter(data) is data:

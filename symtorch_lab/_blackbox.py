@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._misfit import DataMismatchError, call_checked, on_rows
+
 MODES = ("regression", "classification")
 OUTPUTS = ("proba", "logit")
 _PROBA_TOL = 1e-4  # rows of f's output summing to 1 within this are probabilities
@@ -153,15 +155,25 @@ class BlackBox:
         return max(2, self.n_outputs)
 
 
-def black_box(f, mode: str, sample: np.ndarray) -> BlackBox:
-    """Wrap ``f`` for ``mode``; ``sample`` (a few rows of the training data) probes it once."""
+def black_box(f, mode: str, sample: np.ndarray, n_rows: int | None = None) -> BlackBox:
+    """Wrap ``f`` for ``mode``; ``sample`` (the first rows of the training data, which has
+    ``n_rows``) probes it once. An error names the training data's shape, not the probe's."""
     if mode not in MODES:
         raise ValueError(f"slime: mode must be one of {MODES}, got {mode!r}")
     fn = resolve_callable(f, mode)
     box = BlackBox(fn, mode, sample.shape[1], _describe(fn))
+    shape = (len(sample) if n_rows is None else n_rows, sample.shape[1])
     if not isinstance(fn, nn.Module):
-        box.torch_input = _needs_torch(fn, sample)
-    out = box.raw(sample)
+        box.torch_input = _needs_torch(fn, sample, shape)
+        out = box.raw(sample)
+    else:
+        try:  # a module that refuses the rows: name it and what it expects
+            out = call_checked(fn, lambda: box.raw(sample))
+        except DataMismatchError as err:
+            path, module, shapes, exc = err.found or ("", fn, [], err)
+            torch_says = DataMismatchError("", (path, module, shapes, exc.__cause__ or exc))
+            said = on_rows(torch_says, len(sample), shape[0])
+            raise DataMismatchError(f"slime: {said}", said.found) from err
     box.n_outputs = out.shape[1]
     if mode == "classification":
         in_unit = bool(np.all((out >= 0) & (out <= 1)))
@@ -170,7 +182,7 @@ def black_box(f, mode: str, sample: np.ndarray) -> BlackBox:
     return box
 
 
-def _needs_torch(fn: Callable, sample: np.ndarray) -> bool:
+def _needs_torch(fn: Callable, sample: np.ndarray, shape: tuple[int, int]) -> bool:
     """True when ``fn`` fails on numpy input but runs on a tensor (a torch callable)."""
     try:
         fn(sample)
@@ -180,8 +192,8 @@ def _needs_torch(fn: Callable, sample: np.ndarray) -> bool:
             fn(torch.as_tensor(sample))
         except Exception:
             raise RuntimeError(
-                f"slime: {_describe(fn)} raised {type(numpy_exc).__name__} on the first "
-                f"{len(sample)} training rows (shape {sample.shape}): {numpy_exc}"
+                f"slime: {_describe(fn)} raised {type(numpy_exc).__name__} on training_data "
+                f"of shape {shape} (tried on its first {len(sample)} rows): {numpy_exc}"
             ) from numpy_exc
         return True
 

@@ -186,11 +186,12 @@ def describe(board_or_progress: Mapping) -> str:
 
     ``board_or_progress`` has ``dims`` (all dims of the module's search), ``done`` (those
     with a final front, skipped ones included), ``running``, ``skipped`` and optionally
-    ``partial`` (fronts of dims a stop cut short, not counted as done).
+    ``partial`` (fronts of dims a stop cut short, not counted as done) and ``note`` (a
+    distil that found nothing to search says so first).
     """
     total = len(board_or_progress.get("dims") or ())
     running = list(board_or_progress.get("running") or ())
-    parts = []
+    parts = [str(board_or_progress["note"])] if board_or_progress.get("note") else []
     if running:
         label = "dim" if len(running) == 1 else "dims"
         parts.append(f"{label} {', '.join(str(d) for d in running)}")
@@ -243,16 +244,23 @@ def plan_search(job, X, Y, names, settings, output_dims, resume: bool) -> list[i
                 job.skipped[dim] = reason
                 job.live.pop(dim, None)
     kept = [d for d in dims if d in job.fronts]
+    todo = [d for d in dims if d not in job.fronts]
+    before = {**job.meta, **job.progress}  # how far the search that made the fronts got
     job.progress = {
         "dims": list(dims),
         "kept": kept,
         "done": kept,
         "running": [],
         "skipped": sorted(d for d in job.skipped if d in dims),
-        "generation": 0,
-        "elapsed": 0.0,
+        "generation": 0 if todo else int(before.get("generation", 0)),
+        "elapsed": 0.0 if todo else float(before.get("elapsed", 0.0)),
     }
-    return [d for d in dims if d not in job.fronts]
+    if not todo:  # said, not a "done: generation 0" that looks like an empty search
+        job.progress["note"] = (
+            f"nothing to search: every dim ({len(dims)}) has its final front for these rows "
+            "and settings (change a setting, or distil with resume=False, to search afresh)"
+        )
+    return todo
 
 
 def resume_state(meta: Mapping[str, Any], fronts: Mapping[int, Any]) -> tuple[str | None, set]:

@@ -218,7 +218,15 @@ def parse_infix(text: str, variable_names: Sequence[str]) -> Tree:
 
 @lru_cache(maxsize=1024)
 def _latex_name(name: str) -> str:
-    return sympy.latex(sympy.Symbol(name))
+    """sympy's LaTeX of the symbol (``x_{0}``, ``\\theta``), with a multi-letter base upright as
+    one word: ``dx`` is ``\\mathrm{dx}``, not the italic product ``dx`` (read d·x)."""
+    from sympy.printing.conventions import split_super_sub
+
+    text = sympy.latex(sympy.Symbol(name))
+    base = split_super_sub(name)[0]
+    if len(base) > 1 and text.startswith(base):  # not a Greek letter or a sympy command
+        text = rf"\mathrm{{{base}}}{text[len(base) :]}"
+    return text
 
 
 def _digits(value: float, digits: int) -> str:

@@ -27,7 +27,28 @@ _EXPECTS = ("in_features", "in_channels", "num_features", "normalized_shape", "n
 
 
 class DataMismatchError(ValueError):
-    """The data does not fit the model: names the module, its type and the input shape."""
+    """The data does not fit the model: names the module, its type and the input shape.
+
+    ``found`` is ``(path, module, input shapes, cause)`` when a module was named, so that
+    :func:`on_rows` can restate the error for the user's whole data.
+    """
+
+    def __init__(self, message: str, found: tuple | None = None) -> None:
+        super().__init__(message)
+        self.found = found
+
+
+def on_rows(err: DataMismatchError, probe_rows: int, n_rows: int) -> DataMismatchError:
+    """``err`` (raised on the first ``probe_rows`` rows of the data) restated for the data's
+    ``n_rows`` rows: the user's shape leads, the probe is named only beside torch's text."""
+    if err.found is None:
+        return err
+    path, module, shapes, exc = err.found
+    if probe_rows == n_rows:  # the probe was the whole data
+        return DataMismatchError(_describe(path, module, shapes, exc), err.found)
+    shapes = [(n_rows, *s[1:]) if s and s[0] == probe_rows else s for s in shapes]
+    cause = f"(tried on its first {probe_rows} rows: {exc})"
+    return DataMismatchError(_describe(path, module, shapes, cause, sep=" "), err.found)
 
 
 def call_checked(model: nn.Module, call: Callable[[], Any]) -> Any:
@@ -45,7 +66,7 @@ def call_checked(model: nn.Module, call: Callable[[], Any]) -> Any:
         found = _innermost_failing(model, call)
         if found is None:
             raise
-        raise DataMismatchError(_describe(*found, exc)) from exc
+        raise DataMismatchError(_describe(*found, exc), (*found, exc)) from exc
 
 
 def _innermost_failing(
@@ -87,7 +108,7 @@ def _shapes(args: tuple, kwargs: dict) -> list[tuple[int, ...]]:
 
 
 def _describe(
-    path: str, module: nn.Module, shapes: list[tuple[int, ...]], exc: BaseException
+    path: str, module: nn.Module, shapes: list[tuple[int, ...]], exc: object, sep: str = ": "
 ) -> str:
     expects = [f"{a}={_plain(getattr(module, a))}" for a in _EXPECTS if hasattr(module, a)]
     kind = ", ".join([type(module).__name__, *expects])
@@ -98,7 +119,7 @@ def _describe(
         got = "inputs of shapes " + ", ".join(map(str, shapes))
     else:
         got = "no tensor input"
-    return f"data does not fit the model: {where} ({kind}) got {got}: {exc}"
+    return f"data does not fit the model: {where} ({kind}) got {got}{sep}{exc}"
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ._batches import check_arrays, check_names
+from ._warn import warn_outside
 from .expression import Expression
 
 # PySR parameters that have no meaning on the embedded Operon backend: accepted so PySR
@@ -183,3 +184,9 @@ def describe(obj) -> str:
         if value is not p.default and value != p.default:
             parts.append(f"{name}={value!r}")
     return ", ".join(parts)
+
+
+def warn_substitutions(backend, spec) -> None:
+    """Warn, at the user's line, about each operator the backend searches an equivalent of."""
+    for name, stand_in in getattr(backend, "substitutions", lambda _spec: ())(spec):
+        warn_outside(f"{backend.name} has no {name!r}; searching with {stand_in!r} instead")

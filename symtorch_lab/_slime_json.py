@@ -106,9 +106,10 @@ def explanation_fields(data: Any) -> dict[str, Any]:
         stability = _number(stability, "stability")
         if not 0 <= stability <= 1:
             raise ValueError(f"explanation JSON: 'stability' {stability} outside [0, 1]")
-    repeats = data.get("repeats", [])
-    if not isinstance(repeats, list) or not all(isinstance(r, str) for r in repeats):
-        raise ValueError("explanation JSON: 'repeats' must be a list of strings")
+    repeats, notes = data.get("repeats", []), data.get("notes", [])
+    for name, texts in (("repeats", repeats), ("notes", notes)):
+        if not isinstance(texts, list) or not all(isinstance(r, str) for r in texts):
+            raise ValueError(f"explanation JSON: {name!r} must be a list of strings")
     mode = _text(data, "mode")
     if mode not in ("regression", "classification"):
         raise ValueError(f"explanation JSON: 'mode' {mode!r} is not regression/classification")
@@ -127,5 +128,5 @@ def explanation_fields(data: Any) -> dict[str, Any]:
         "var": _array(data, "var", 1) if "var" in data else None,
         "kernel_width": width, "random_state": seed, "stability": stability,
         "repeats": tuple(repeats), "stopped": bool(data.get("stopped", False)),
-        "elapsed_s": _number(data.get("elapsed_s", 0.0), "elapsed_s"),
+        "elapsed_s": _number(data.get("elapsed_s", 0.0), "elapsed_s"), "notes": tuple(notes),
     }  # fmt: skip

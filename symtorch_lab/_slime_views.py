@@ -12,6 +12,8 @@ import math
 
 
 def _fmt(value: float) -> str:
+    if math.isnan(value):
+        return "undefined"
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
 
@@ -41,6 +43,7 @@ def to_html(explanation) -> str:
         rows.append(("stability", f"{e.stability:.0%} of {len(e.repeats)} repeats, same structure"))
     if e.stopped:
         rows.append(("search", "stopped early: partial front"))
+    rows.extend(("note", note) for note in e.notes)
     effects = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{value:+.4g}</td></tr>" for name, value in e.as_list()
     )

@@ -22,6 +22,7 @@ class Distiller(Protocol):
 
     def stop(self) -> None: ...
 
+
 log = logging.getLogger(__name__)
 
 START_LOCK = threading.Lock()  # check-and-start of background searches

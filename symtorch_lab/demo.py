@@ -81,14 +81,18 @@ def train(model: nn.Module, X, y, *, steps: int = 2000, seed: int = 0, log=print
 
 
 class TqdmProgress:
-    """Distiller callback showing a tqdm bar per output dimension (generations)."""
+    """Distiller callback showing a tqdm bar per output dimension (generations), then why the
+    search ended and a bar of the candidates polished (float64 refits take minutes: without
+    it the terminal looked frozen after the search bar stopped)."""
 
-    def __init__(self, total: int | None):
+    def __init__(self, total: int | None, log=print):
         from tqdm.auto import tqdm
 
-        self._tqdm, self.total, self.bar = tqdm, total, None
+        self._tqdm, self.total, self.bar, self.log = tqdm, total, None, log
 
     def __call__(self, event) -> None:
+        if event.dim in event.done:  # the final front, after the polish bar: nothing to add
+            return
         if self.bar is None:
             self.bar = self._tqdm(total=self.total, desc=f"dim {event.dim}", unit="gen")
         self.bar.n = event.generation
@@ -97,9 +101,32 @@ class TqdmProgress:
             self.bar.set_postfix(front=len(event.front), best_loss=f"{best.loss:.3g}")
         self.bar.refresh()
 
+    def on_polish(self, event) -> None:
+        if event.done == 0:
+            self.close()
+            why = ended_at(event.stop_reason, event.generation)
+            self.log(f"dim {event.dim}: {why}; polishing {event.total} candidates …")
+            self.bar = self._tqdm(total=event.total, desc=f"polish dim {event.dim}", unit="cand")
+        self.bar.n = event.done
+        self.bar.refresh()
+        if event.done == event.total:
+            self.close()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def ended_at(reason: str, generation: int) -> str:
+    """``"time budget reached at generation 52"``: why a search ended (``stop_reasons_``)."""
+    what = {
+        "timeout": "time budget reached",
+        "niterations": "all generations run",
+        "user": "stopped by you",
+        "callback": "stopped by a callback",
+    }.get(reason, "ended by an error")
+    return f"{what} at generation {generation}"
 
 
 def run_demo(
@@ -123,7 +150,7 @@ def run_demo(
     session = Session(model, X_train, max_samples=4000, random_state=seed)
     rec = session.record("mlp")["mlp"]
     log(f"Recorded module 'mlp': X {rec.X.shape}, Y {rec.Y.shape} from {rec.n_seen} rows")
-    bar = TqdmProgress(niterations)
+    bar = TqdmProgress(niterations, log=log)
     t0 = time.perf_counter()
     job = session.distill(
         "mlp",

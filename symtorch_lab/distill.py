@@ -12,15 +12,23 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from . import _dims, _params, _restarts, dimensional, fanout, units
+from . import _dims, _ending, _params, _restarts, dimensional, fanout, units
 from . import decompose as _decompose
+from ._live_front import (  # noqa: F401 - DistillProgress, Callback: public here
+    Callback,
+    DistillProgress,
+    _LiveFront,
+    _target_scale,
+    _unscaled,
+    _within,
+)
 from .backends import get_backend
-from .backends.base import Progress, RawCandidate, SearchSpec
+from .backends.base import RawCandidate, SearchSpec
 from .background import START_LOCK, SearchHandle
 from .expression import Expression
 from .front import Candidate, ParetoFront
@@ -28,28 +36,6 @@ from .operators import validate_operators
 from .polish import polish
 
 log = logging.getLogger(__name__)
-
-# A callback gets a DistillProgress each generation; returning True stops the search.
-Callback = Callable[["DistillProgress"], "bool | None"]
-
-
-@dataclass(frozen=True)
-class DistillProgress:
-    """What a callback (or a live view) sees after each generation of one dimension.
-
-    ``done`` are the dims of this fit with a final front (skipped ones included), ``running``
-    those being searched now and ``skipped`` those not searched (see ``Distiller.skipped_``).
-    With ``n_jobs > 1`` events of different dims arrive from several threads.
-    """
-
-    dim: int
-    dims: tuple[int, ...]
-    generation: int
-    elapsed: float
-    front: ParetoFront | None
-    done: tuple[int, ...] = ()
-    running: tuple[int, ...] = ()
-    skipped: tuple[int, ...] = ()
 
 
 class Distiller:
@@ -102,7 +88,9 @@ class Distiller:
     decompose : bool
         Test the network (``fit(..., network=f)``) for additive / multiplicative separability
         and symmetries on its autograd derivatives; when one holds, search the pieces and put
-        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`).
+        the recombined candidates on the same front (:mod:`symtorch_lab.decompose`). The test
+        runs first; when a split holds the plain search gets half the budget and the pieces the
+        rest (with an ``executor``, side by side), else the plain search gets all of it.
     dimensional_analysis : bool
         With ``units`` of the inputs and output, also search in the inputs' dimensionless groups
         (Buckingham π) and put the rebuilt laws on the same front (:mod:`.dimensional`).
@@ -117,10 +105,16 @@ class Distiller:
     best_ : dict[int, Candidate]
         The pick on each front.
     n_generations_ : dict[int, int]
+    decomposition_ : dict[int, dict]
+        With ``decompose``: per dim, the split, the test's seconds and the budget and
+        generations of the plain search and of each piece.
     stopped_ : bool
         True when the search was stopped before its budget ran out.
     stopped_dims_ : set[int]
         Dims whose search ended because of a stop (their fronts are partial).
+    stop_reasons_ : dict[int, str]
+        Why each searched dim ended: ``"niterations"``, ``"timeout"``, ``"user"`` (``stop()``,
+        Ctrl-C), ``"callback"`` (one returned True) or ``"error"`` (:mod:`._ending`).
     skipped_ : dict[int, str]
         Dims not searched, with the reason: a constant output column (float32 cannot tell its
         values apart) gets its mean as the only candidate, on a front marked ``skipped``.
@@ -186,7 +180,7 @@ class Distiller:
         self.restarts = restarts
         own = [p for p in inspect.signature(Distiller.__init__).parameters if p != "self"]
         self.pysr_kwargs = _params.check_pysr_kwargs(pysr_kwargs, backend, own)
-        self._stop_event = threading.Event()
+        self._stop_event, self._stop_cause = threading.Event(), None
 
     # --- public ----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, *, variable_names=None, output_dims=None, network=None):
@@ -198,6 +192,7 @@ class Distiller:
         what ``decompose=True`` tests for separability (:mod:`symtorch_lab.decompose`).
         """
         self._stop_event.clear()
+        self._stop_cause = None  # "callback" when a fan-out callback stops every dim
         return self._fit(
             X,
             y,
@@ -218,13 +213,15 @@ class Distiller:
         self.fronts_: dict[int, ParetoFront] = {}
         self.best_: dict[int, Candidate] = {}
         self.n_generations_: dict[int, int] = {}
-        self.stopped_ = False
+        self.decomposition_: dict[int, dict] = {}
+        self.stopped_, self.stop_reasons_ = False, {}
         self.variable_names_ = names
         self.n_features_in_ = X.shape[1]
         units.check_marks(self, names)  # a typo in a law or a unit fails before the search
         dimensional.check(self, names)  # so does an output unit no input can make
         split = _params.split_rows(len(X), self.validation_fraction, self.random_state)
         backend = get_backend(self.backend, **self._backend_options())
+        _params.warn_substitutions(backend, spec)  # "operon has no 'inv'": once, here
         search = _dims.skip_constant_dims(self, dims, X, Y, w, split, DistillProgress)
         concurrent = getattr(backend, "name", None) == "operon"  # Julia: one search at a time
         n_jobs = _dims.default_n_jobs(self.n_jobs, len(search), self.n_threads, concurrent)
@@ -232,7 +229,8 @@ class Distiller:
         if runner is not None:
             if not concurrent:
                 raise ValueError(f"executor={self.executor!r} needs the operon backend")
-            fanout.fan_out(self, runner, spec, search, dims, X, Y, w, split, DistillProgress)
+            out = _decompose.fan_out if self.decompose else fanout.fan_out
+            out(self, runner, spec, search, dims, X, Y, w, split, DistillProgress)
             self.stopped_ = self.stopped_ or self._stop_event.is_set()
             return self
 
@@ -240,6 +238,9 @@ class Distiller:
             self._board.start(dim)
             try:
                 elapsed = self._fit_dim(backend, spec, dim, dims, X, Y[:, dim], w, split)
+            except BaseException:
+                self.stop_reasons_[dim] = "error"
+                raise
             finally:
                 if self._stop_event.is_set():
                     self.stopped_dims_.add(dim)
@@ -258,6 +259,7 @@ class Distiller:
                 raise RuntimeError("this Distiller is already searching; stop() or wait() first")
             self._handle = handle = SearchHandle(self)
         self._stop_event.clear()  # a stop() from here on is kept: fit may not have started yet
+        self._stop_cause = None  # "callback" when a fan-out callback stops every dim
         handle._start(lambda: self._fit(X, y, sample_weight, **kwargs))
         return handle
 
@@ -314,16 +316,21 @@ class Distiller:
         custom = (
             {"loss": self.loss} if self.loss is not None and backend.supports_custom_loss else {}
         )
+        spec, plan = _decompose.prepare(self, spec, dim, Xs)  # the split test sets the budget
+        started = time.monotonic()
         raw = _restarts.search(self, backend, spec, Xs, ys / scale, ws, live, custom)
+        wall = time.monotonic() - started
         self.n_generations_[dim] = live.generation
         if self._stop_event.is_set() or live.stopped:
             self.stopped_ = True
+        self.stop_reasons_[dim] = _ending.reason(self, spec, live.generation, wall, live.stopped)
         if not raw:
             raise RuntimeError(f"output dim {dim}: the search returned no candidate")
-        front = self._build_front(raw, Xs, ys, ws, scale)
-        if self.decompose:
-            f = _decompose.network_column(self._network, dim)
-            front = _decompose.extend_front(self, front, f, Xs, ys, ws)
+        front = self._build_front(raw, Xs, ys, ws, scale, dim=dim)
+        if plan is not None:
+            front = _decompose.extend_front(self, front, plan, Xs, ys, ws)
+            plan.report["plain"]["generations"] = live.generation
+            self.decomposition_[dim] = plan.report
         if self.dimensional_analysis:
             front = dimensional.extend_front(self, front, Xs, ys, ws, dim)
         if len(val):
@@ -332,15 +339,17 @@ class Distiller:
         self.best_[dim] = front.selected
         return live.elapsed  # seconds at the last generation (the fan-out path ignores it)
 
-    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0) -> ParetoFront:
+    def _build_front(self, raw: Sequence[RawCandidate], X, y, w, scale=1.0, dim=0) -> ParetoFront:
         names = self.variable_names_
         cands = []
         refit = self.refit or self.loss is not None
-        for rc in raw:
+        for i, rc in enumerate(raw):
+            _ending.announce_polish(self, dim, i, len(raw))  # a polish can take minutes
             # back to original units; polish refits the constants and scores on the real y
             expr = Expression.from_infix(_unscaled(rc.infix, scale), names)
             expr, loss = polish(expr, X, y, w, self.loss, refit=refit)
             cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
+        _ending.announce_polish(self, dim, len(raw), len(raw))
         return ParetoFront(
             _within(cands, self.maxsize), self.model_selection, noise_floor=self.noise_floor
         )
@@ -348,73 +357,3 @@ class Distiller:
     def __repr__(self) -> str:
         params = _params.describe(self)
         return f"Distiller({params})"
-
-
-class _LiveFront:
-    """Per-generation adapter: backend Progress → DistillProgress → user callbacks."""
-
-    def __init__(self, distiller: Distiller, dim: int, dims, names, scale: float = 1.0):
-        self.distiller, self.dim, self.dims, self.names = distiller, dim, tuple(dims), names
-        self.scale = scale
-        self.generation = 0
-        self.elapsed = 0.0
-        self.stopped = False
-        self._parsed: dict[str, Expression] = {}
-
-    def __call__(self, progress: Progress) -> bool | None:
-        self.generation, self.elapsed = progress.generation, progress.elapsed
-        if not self.distiller.callbacks:
-            return None
-        event = DistillProgress(
-            self.dim, self.dims, progress.generation, progress.elapsed, self._front(progress),
-            **self.distiller._board.snapshot(),
-        )  # fmt: skip
-        stop = False
-        for cb in self.distiller.callbacks:
-            stop = bool(cb(event)) or stop
-        self.stopped = self.stopped or stop
-        return stop
-
-    def _front(self, progress: Progress) -> ParetoFront | None:
-        cands = []
-        for rc in progress.candidates:
-            expr = self._parsed.get(rc.infix)
-            if expr is None:
-                infix = _unscaled(rc.infix, self.scale)
-                expr = self._parsed[rc.infix] = Expression.from_infix(infix, self.names)
-            loss = rc.loss * self.scale**2 if self.distiller.loss is None else rc.loss
-            cands.append(Candidate(complexity=expr.complexity, loss=loss, expression=expr))
-        try:
-            d = self.distiller
-            return ParetoFront(
-                _within(cands, d.maxsize), d.model_selection, noise_floor=d.noise_floor
-            )
-        except ValueError:
-            return None
-
-
-def _target_scale(y: np.ndarray) -> float:
-    """A power of ten bringing ``y`` near 1 when its magnitude is extreme, else 1.
-
-    The engine evaluates in float32: targets of size ~1e-12 fell below its tolerances and
-    ~1e20 overflowed its squared errors, and both came back as one constant.
-    """
-    magnitude = float(np.max(np.abs(y))) if len(y) else 0.0
-    if magnitude == 0.0 or 1e-6 <= magnitude <= 1e6:
-        return 1.0
-    return float(10.0 ** round(np.log10(magnitude)))
-
-
-def _unscaled(infix: str, scale: float) -> str:
-    return infix if scale == 1.0 else f"{scale!r}*({infix})"
-
-
-def _within(cands: list[Candidate], maxsize: int) -> list[Candidate]:
-    """PySR's meaning of ``maxsize``: no candidate more complex than it (node count).
-
-    Operon's own length limit counts a weighted variable as one node, so its models can print
-    longer; they are dropped here unless polishing brought them under the limit. The simplest
-    candidate is kept if none fits, so a front is never empty.
-    """
-    kept = [c for c in cands if c.complexity <= maxsize]
-    return kept or sorted(cands, key=lambda c: c.complexity)[:1]

@@ -57,6 +57,9 @@ class Explanation:
         ``weighted_mse``, ``r2``, ``abs_error_x0`` on a fresh neighbourhood sample.
     stability : float or None
         With ``n_repeats > 1``: the share of repeats whose pick had the same structure.
+    notes : tuple of str
+        What the explainer changed or could not measure (``num_neighbours`` above the data's
+        rows, an undefined R² on a flat f), for the views to say.
     """
 
     x0: np.ndarray
@@ -78,6 +81,7 @@ class Explanation:
     repeats: tuple[str, ...] = ()
     stopped: bool = False
     elapsed_s: float = 0.0
+    notes: tuple[str, ...] = ()
 
     # --- the surrogate -------------------------------------------------------------------
     @property
@@ -106,9 +110,11 @@ class Explanation:
         module = self.expression.torch().double()
         point = torch.tensor(self.x0[list(self.features)][None, :], dtype=torch.float64,
                              requires_grad=True)  # fmt: skip
-        module(point).sum().backward()
+        out = module(point).sum()
+        grad = torch.autograd.grad(out, point, allow_unused=True)[0] if out.requires_grad else None
         effects = np.zeros(len(self.x0))
-        effects[list(self.features)] = point.grad.numpy()[0]
+        if grad is not None:  # None: a constant g (a flat f) uses no feature, every effect 0
+            effects[list(self.features)] = grad.numpy()[0]
         return effects
 
     def fresh_sample(self, n: int = 1000, seed: int | None = None):
@@ -156,8 +162,9 @@ class Explanation:
 
     def __repr__(self) -> str:
         r2 = self.fidelity.get("r2", math.nan)
+        r2_text = "undefined" if math.isnan(r2) else f"{r2:.4f}"
         return (f"Explanation(g = {self.expression}, f(x0) = {self.f_x0:.4g}, "
-                f"local R² = {r2:.4f}, {self.target})")  # fmt: skip
+                f"local R² = {r2_text}, {self.target})")  # fmt: skip
 
     # --- JSON ----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -181,6 +188,7 @@ class Explanation:
             "repeats": list(self.repeats),
             "stopped": bool(self.stopped),
             "elapsed_s": float(self.elapsed_s),
+            "notes": list(self.notes),
         }
 
     @classmethod

@@ -15,7 +15,6 @@ closest one below it with a warning (see :func:`choose`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from . import _facade_state as state
 from ._facade_block import CallableBlock, distill_params
 from ._facade_slime import slime_fronts
 from ._regressor_view import RegressorView
+from ._warn import warn_outside
 from .front import Candidate, ParetoFront
 from .pruning import PruningPlan, keep_most_active
 from .session import Session
@@ -255,7 +255,8 @@ class SymbolicModel(nn.Module):
                 f"{self.block_name}: output dim {dim} has not been distilled"
                 f"{' with SLIME=True' if slime else ''}; distilled dims: {sorted(fronts)}"
             )
-        return choose(fronts[dim], complexity, f"{self.block_name}, dim {dim}")
+        warned = self.__dict__.setdefault("_warned_choices", set())  # each warning once
+        return choose(fronts[dim], complexity, f"{self.block_name}, dim {dim}", warned)
 
     # --- pruning -----------------------------------------------------------------------
     def setup_pruning(
@@ -359,13 +360,14 @@ class SymbolicModel(nn.Module):
             self.__dict__.setdefault(key, value)
 
 
-def choose(front: ParetoFront, complexity, where: str) -> Candidate:
+def choose(front: ParetoFront, complexity, where: str, warned: set | None = None) -> Candidate:
     """The candidate of ``complexity`` on ``front``; None gives the pick.
 
     PySR numbers complexity by node count and a run's front need not contain every count
     (the data of SymTorch's notebooks are unseeded): a complexity that is not on the front
     takes the closest candidate *below* it (never a longer expression than asked) with a
-    ``UserWarning``; one below the whole front is a ``ValueError`` listing the front.
+    ``UserWarning`` (once per front and complexity when given a ``warned`` set); one below the
+    whole front is a ``ValueError`` listing the front.
     """
     if complexity is None:
         return front.selected
@@ -374,13 +376,14 @@ def choose(front: ParetoFront, complexity, where: str) -> Candidate:
     below = [cand for cand in front if cand.complexity <= c]
     if not below:
         raise ValueError(f"{where}: no candidate of complexity {c} or less; the front has {have}")
-    if below[-1].complexity != c:
-        warnings.warn(
+    key = (where, c, tuple(have))
+    if below[-1].complexity != c and (warned is None or key not in warned):
+        warn_outside(
             f"{where}: no candidate of complexity {c} on the front {have}; "
-            f"using {below[-1].complexity}, the closest below",
-            UserWarning,
-            stacklevel=3,
+            f"using {below[-1].complexity}, the closest below"
         )
+        if warned is not None:
+            warned.add(key)
     return below[-1]
 
 

@@ -94,6 +94,7 @@ class DimResult:
     front: Any
     n_generations: int
     stopped: bool
+    stop_reason: str = "niterations"  # one of symtorch_lab._ending.REASONS
 
 
 def search_dim(task: DimTask, stop, stream) -> DimResult | None:
@@ -106,6 +107,7 @@ def search_dim(task: DimTask, stop, stream) -> DimResult | None:
     warm_up()  # sympy's first call in a fresh worker is slow: not inside a polish's limit
     d = task.distiller
     d.fronts_, d.best_, d.n_generations_, d.stopped_ = {}, {}, {}, False
+    d.stop_reasons_ = {}
     d.variable_names_ = task.names
     d._stop_event = _CachedFlag(stop)
     d._board = _dims.DimBoard(task.dims)
@@ -113,7 +115,8 @@ def search_dim(task: DimTask, stop, stream) -> DimResult | None:
     backend = get_backend(task.backend, **task.backend_options)
     d._fit_dim(backend, task.spec, task.dim, task.dims, task.X, task.y, task.w, task.split)
     stopped = d.stopped_ or stop.is_set()
-    return DimResult(task.dim, d.fronts_[task.dim], d.n_generations_[task.dim], stopped)
+    reason = d.stop_reasons_[task.dim]
+    return DimResult(task.dim, d.fronts_[task.dim], d.n_generations_[task.dim], stopped, reason)
 
 
 def fan_out(distiller, runner, spec, search, dims, X, Y, w, split, event_type) -> None:
@@ -150,7 +153,8 @@ def _fan_out_once(distiller, runner, spec, search, dims, X, Y, w, split, event_t
         options = distiller._backend_options()
 
         def task(dim: int) -> DimTask:
-            return DimTask(bare, distiller.backend, options, spec, names, dim, tuple(dims), X,
+            own = spec[dim] if isinstance(spec, dict) else spec  # a budget per dim (decompose)
+            return DimTask(bare, distiller.backend, options, own, names, dim, tuple(dims), X,
                            Y[:, dim], w, split)  # fmt: skip
 
         key = uuid.uuid4().hex[:8]
@@ -175,6 +179,7 @@ def _collect(distiller, runner, pending, stop, stream, event_type, dims) -> dict
                     result = runner.result(future)
                 except BaseException as exc:  # noqa: BLE001 - reported with its dim below
                     errors[dim] = exc
+                    distiller.stop_reasons_[dim] = "error"
                     distiller._board.finish(dim, filed=False)
                     continue
                 relay.drain(stream)
@@ -213,6 +218,8 @@ class _Relay:
         if result.stopped:
             d.stopped_dims_.add(dim)
             d.stopped_ = True
+        by_callback = result.stop_reason == "user" and getattr(d, "_stop_cause", None) == "callback"
+        d.stop_reasons_[dim] = "callback" if by_callback else result.stop_reason
         d._board.finish(dim, filed=True)
         self._announce(dim, result.n_generations, 0.0, result.front)
 
@@ -223,7 +230,8 @@ class _Relay:
         stop = False
         for cb in self.d.callbacks:
             stop = bool(cb(event)) or stop
-        if stop:
+        if stop:  # worker jobs see a plain stop: say who asked for it
+            self.d._stop_cause = "callback"
             self.d._stop_event.set()
 
 
@@ -235,6 +243,7 @@ def _bare_copy(distiller):
     }
     bare.callbacks = ()
     bare.executor = None
+    bare.decompose = False  # the caller decomposes (decompose.fan_out): the network stays there
     bare.pysr_kwargs = dict(distiller.pysr_kwargs)  # a read-only mapping does not pickle
     return bare
 

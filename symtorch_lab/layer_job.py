@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _dims, io
+from . import _dims, _ending, io
 from .distill import Distiller, DistillProgress, SearchHandle
 from .front import ParetoFront
 from .pca import PCAProjection
@@ -113,6 +113,13 @@ class LayerJob:
             progress["partial"] = partial
         return _dims.describe(progress)
 
+    def end_text(self) -> str:
+        """Why the search ended ("stopped by you", "time budget reached (…)"), or ""."""
+        d = self.distiller
+        if self.status == "searching" or not getattr(d, "stop_reasons_", None):
+            return ""
+        return _ending.describe(d.stop_reasons_, d)
+
     def current_fronts(self) -> dict[int, ParetoFront]:
         """Final fronts where a dim is done, otherwise the live front of the running search."""
         with self._lock:
@@ -182,7 +189,6 @@ class LayerJob:
 
     def to_json(self) -> dict[str, Any]:
         return io.layer_to_json(self)
-
 
 
 def project(job: LayerJob, k_in, k_out):

@@ -31,6 +31,10 @@ import numpy as np
 
 VAR_FLOOR = 1e-4  # times the training variance of each feature
 _ABS_FLOOR = 1e-12
+# f counts as flat near x0 when its weighted spread is within this fraction of its magnitude:
+# a constant f's weighted mean alone leaves a spread of ~1e-33, and a float32 net's saturated
+# probability (0.999999, about 100 float32 ulps of wobble) gave LIME an R² of -2.5e11
+FLAT_RTOL = 1e-5
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,10 @@ def local_fidelity(
     Returns ``weighted_mse`` (Σ w (g - f)² / Σ w), ``r2`` (weighted R² of g against f: 1 is
     perfect, 0 is no better than f's weighted mean) and ``abs_error_x0`` (|g(x0) - f(x0)|).
     ``f`` and ``g_predict`` take full-width rows ``(n, d)`` and return ``(n,)``.
+
+    Where ``f`` is flat near ``x0`` (its spread within ``FLAT_RTOL`` of its magnitude) R² has
+    no variance to explain: ``r2`` is NaN ("undefined"), not the huge negative number a division
+    by rounding noise gives; ``weighted_mse`` still says how close ``g`` is.
     """
     Z = np.asarray(neighbourhood, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
@@ -159,7 +167,8 @@ def local_fidelity(
     mse = float(np.sum(w * (gz - fz) ** 2) / w.sum())
     mean = float(np.sum(w * fz) / w.sum())
     spread = float(np.sum(w * (fz - mean) ** 2) / w.sum())
-    r2 = 1.0 - mse / spread if spread > 0 else (1.0 if mse == 0 else float("-inf"))
+    flat = np.sqrt(spread) <= FLAT_RTOL * float(np.max(np.abs(fz), initial=0.0))
+    r2 = float("nan") if flat else 1.0 - mse / spread
     return {"weighted_mse": mse, "r2": float(r2), "abs_error_x0": _abs_error(f, g_predict, x0)}
 
 

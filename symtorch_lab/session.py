@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import _dims, io, metrics
-from ._batches import run
+from ._batches import check_arrays, check_data, run
 from .distill import Distiller, SearchHandle
 from .hooks import eval_mode
 from .layer_job import LayerJob, fit_and_file, project
@@ -60,7 +60,7 @@ class Session:
 
     def __init__(self, model: nn.Module, data=None, *, max_samples: int = 5000, **distiller_params):
         self.model = model
-        self.data = data
+        self.data = check_data(data, "data")
         self.max_samples = max_samples
         self.distiller_params = distiller_params
         self.jobs: dict[str, LayerJob] = {}
@@ -156,6 +156,9 @@ class Session:
         job._stop_requested = False
         merged = {**self.distiller_params, **params}
         X, Y, names = project(job, k_in, k_out)
+        # NaN in the data reaches the recording: say whose rows these are, before any thread
+        where = f"module {job.path!r}: its recording (X: the inputs the model passed to it, "
+        check_arrays(X, Y, where=where + "y: its outputs)", names=names)
         keyed = merged if weight is None else {**merged, "sample_weight": _digest(weight)}
         todo = _dims.plan_search(job, X, Y, names, keyed, output_dims, resume)
         merged["callbacks"] = (job._on_progress, *callbacks, *merged.get("callbacks", ()))

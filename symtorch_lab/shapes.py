@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from symtorch_lab._misfit import DataMismatchError
+from symtorch_lab._misfit import DataMismatchError, on_rows
 from symtorch_lab.hooks import HookSet, eval_mode
 from symtorch_lab.session import run_model
 
@@ -75,8 +75,9 @@ def probe_shapes(model: nn.Module, data: Any) -> dict[str, tuple[Shape, Shape]]:
         try:
             with eval_mode(model):
                 run_model(model, first_batch(data))
-        except DataMismatchError:
-            raise
+        except DataMismatchError as err:  # said of the user's data, not of the probe's rows
+            n = len(data) if isinstance(data, torch.Tensor) and data.ndim else PROBE_ROWS
+            raise on_rows(err, min(n, PROBE_ROWS), n) from err.__cause__
         except Exception:  # noqa: BLE001 - shapes are a nicety; the Lab works without them
             log.warning("symtorch_lab Lab: could not run the model to find shapes", exc_info=True)
     return shapes

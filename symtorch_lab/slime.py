@@ -23,6 +23,7 @@ records wall times, which on a loaded machine are several times longer).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -56,6 +57,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                         "niterations": 20, "timeout_in_seconds": None, "max_rows": 600}},
 }  # fmt: skip
 FIDELITY_SAMPLES = 1000
+FLAT_NOTE = "f is flat near x0: local R² is undefined (the weighted MSE says how close g is)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class _Plan:
     features: tuple[int, ...]
     selection: str
     seed: int
+    notes: tuple[str, ...] = ()
 
 
 class SlimeExplainer:
@@ -130,7 +133,7 @@ class SlimeExplainer:
         self.search_params = {**PRESETS[preset]["search"], **search_params}
         Distiller(**self.search_params)  # unknown names raise TypeError here, not mid-search
         probe = self.training_data[: min(8, len(self.training_data))]
-        self.box = black_box(f, mode, probe)
+        self.box = black_box(f, mode, probe, len(self.training_data))
         self.target = (
             class_index(self.box, target, self.class_names) if mode != "regression" else None
         )
@@ -191,7 +194,11 @@ class SlimeExplainer:
         preset = PRESETS[self.preset]
         J = preset["num_neighbours"] if num_neighbours is None else int(num_neighbours)
         N = preset["num_synthetic"] if num_synthetic is None else int(num_synthetic)
-        J = min(J, len(self.training_data))
+        notes = ()
+        if J > len(self.training_data):  # said in the explanation, not clamped silently
+            notes = (f"num_neighbours {J} > {len(self.training_data)} rows: using "
+                     f"{len(self.training_data)}",)  # fmt: skip
+            J = len(self.training_data)
         box = self.black_box_at(x0)
         rng = np.random.default_rng(seed)
         hood = neighbourhood.build(self.training_data, x0, J, N, kernel_width,
@@ -202,7 +209,7 @@ class SlimeExplainer:
             box, self.feature_names,
         )  # fmt: skip
         f_x0 = float(box(x0[None, :])[0])
-        return _Plan(box, hood, y, f_x0, features, selection, seed)
+        return _Plan(box, hood, y, f_x0, features, selection, seed, notes)
 
     def black_box_at(self, x0) -> BlackBox:
         """The explained scalar function at ``x0``: f's output, or the class (given, else the
@@ -238,11 +245,13 @@ class SlimeExplainer:
             weights=hood.weights, features=plan.features, feature_names=self.feature_names,
             selection=plan.selection, front=front, fidelity={}, mode=self.mode,
             target=self._target_text(plan.box), var=hood.var, kernel_width=hood.kernel_width,
-            random_state=plan.seed, stopped=stopped,
+            random_state=plan.seed, stopped=stopped, notes=plan.notes,
         )  # fmt: skip
         explanation.fidelity = neighbourhood.local_fidelity(
             plan.box, explanation.predict, hood.x0, Z, w
         )
+        if math.isnan(explanation.fidelity["r2"]):
+            explanation.notes += (FLAT_NOTE,)
         return explanation
 
     def _target_text(self, box: BlackBox) -> str:
@@ -253,8 +262,16 @@ class SlimeExplainer:
         return f"{'P' if self.output == 'proba' else 'logit'}(class {name})"
 
     def _check_x0(self, x0) -> np.ndarray:
-        x0 = as_float_array(x0, "x0", "slime")
         d = self.training_data.shape[1]
+        try:  # 'abc' said only "could not convert string to float: 'abc'"
+            if isinstance(x0, str | bytes):
+                raise ValueError(x0)
+            x0 = as_float_array(x0, "x0", "slime")
+        except ValueError:
+            raise ValueError(
+                f"slime: x0 must be {d} numbers (one per feature: {list(self.feature_names)}), "
+                f"got {type(x0).__name__} {x0!r:.40}"
+            ) from None
         if x0.ndim == 2 and x0.shape[0] == 1:
             x0 = x0[0]
         if x0.ndim != 1 or x0.shape[0] != d:

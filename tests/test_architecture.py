@@ -84,8 +84,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_circles():
     mods = _modules()
     graph = {
-        name: {m for m in _imports(name, path, mods, top_level_only=False) if m in mods}
-        - {name}
+        name: {m for m in _imports(name, path, mods, top_level_only=False) if m in mods} - {name}
         for name, path in mods.items()
     }
     # a package's __init__ importing its own submodules lazily is not a circle of concerns

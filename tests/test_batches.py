@@ -137,3 +137,26 @@ def test_data_that_does_not_fit_names_the_module_in_record_and_metrics(data):
     if not callable(data):
         with pytest.raises(ValueError, match=fit):
             outputs(model, data)
+
+
+@pytest.mark.parametrize(
+    "data, got",
+    [
+        ("hello", "got str 'hello'"),
+        (3.5, "got float 3.5"),
+        (np.zeros((10, 2)), r"got ndarray of shape \(10, 2\); convert it with torch.as_tensor"),
+        (["a", "b"], "got list whose first batch is str 'a'"),
+    ],
+)
+def test_a_session_refuses_data_that_is_no_form_of_inputs_at_once(data, got):
+    """``Lab(model, 'hello')`` logged a traceback from the shape probe and showed a dead Lab."""
+    with pytest.raises(TypeError, match=rf"^data must be the model's inputs: .*{got}"):
+        Session(Sum(), data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [X, (X, Y), [X, X], [(X, Y)], {"x": X}, lambda: X, iter([X]), DataLoader(TensorDataset(X))],
+)
+def test_every_form_of_data_is_accepted_by_a_session(data):
+    assert Session(Sum(), data).data is data

@@ -567,3 +567,12 @@ def test_expression_module_sees_in_place_changes_of_its_constants_under_no_grad(
         assert module(X).tolist() == [2.0, 2.0, 2.0]
         module.constants.data[0] = 5.0
         assert module(X).tolist() == [5.0, 5.0, 5.0]
+
+
+def test_latex_writes_multi_letter_names_upright_as_one_word():
+    """``dx`` rendered as italic ``dx`` (d·x, a product) in the physics notebooks' LaTeX."""
+    names = ("dx", "dy", "x0", "theta", "dx2", "vel_x")
+    e = Expression.from_infix("dx*dy + x0 - theta + dx2*vel_x", names)
+    assert e.latex() == (
+        r"\mathrm{dx} \cdot \mathrm{dy} + x_{0} - \theta + \mathrm{dx}_{2} \cdot \mathrm{vel}_{x}"
+    )

@@ -1,6 +1,7 @@
 """SymbolicModel: SymTorch's getting-started flow on Operon, minus SymTorch's bugs."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -113,6 +114,17 @@ def test_julia_style_operator_definitions_are_accepted(X):
     assert 0 in sm.fronts_
 
 
+def test_an_operator_searched_through_an_equivalent_warns_once_at_the_users_line(X):
+    """It warned once per dim, pointing at symtorch_lab/_restarts.py:24."""
+    sm = stl.SymbolicModel(Law())
+    params = {**SR, "unary_operators": ["inv(x) = 1/x"], "extra_sympy_mappings": {}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sm.distill(X, sr_params=params)  # two output dims
+    inv = [w for w in caught if "operon has no 'inv'" in str(w.message)]
+    assert [w.filename for w in inv] == [__file__]
+
+
 # --- SymTorch users' flows that failed (issue 12): each test failed before its fix ----------
 
 
@@ -128,9 +140,11 @@ def test_complexity_not_on_the_front_takes_the_closest_below_with_a_warning(dist
     have = [c.complexity for c in front]
     missing = next(c for c in range(min(have) + 1, 60) if c not in have)
     expect = max(c for c in have if c <= missing)
-    with pytest.warns(UserWarning, match=rf"complexity {missing}.*using {expect}"):
+    with pytest.warns(UserWarning, match=rf"complexity {missing}.*using {expect}") as caught:
         distilled.switch_to_symbolic(complexity=missing)
-    with pytest.warns(UserWarning, match=rf"complexity {missing}.*using {expect}"):
+    assert {w.filename for w in caught} == {__file__}  # the user's line, not the facade's
+    with warnings.catch_warnings():  # said once: the getting-started notebook showed it twice
+        warnings.simplefilter("error")
         f = distilled.get_symbolic_function(0, complexity=missing)
     chosen = next(c for c in front if c.complexity == expect)
     Z = np.random.default_rng(1).uniform(-1, 1, (20, 3))

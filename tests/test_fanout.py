@@ -76,6 +76,7 @@ def test_dask_gives_the_serial_fronts_and_streams_live_ones(client, data, serial
     d = Distiller(executor=client, random_state=5, callbacks=[events.append], **BUDGET)
     assert fronts(d.fit(*data)) == serial
     assert not d.stopped_ and d.n_generations_ == {0: 6, 1: 6, 2: 6, 3: 6}
+    assert d.stop_reasons_ == dict.fromkeys(range(4), "niterations")
     finals = [e for e in events if e.dim in e.done]
     assert sorted(e.dim for e in finals) == [0, 1, 2, 3]  # each front announced once filed
     assert all(e.front is not None for e in events)
@@ -92,6 +93,7 @@ def test_a_failing_job_is_reported_with_its_dim(client, data):
     d = Distiller(executor=client, random_state=5, loss=lambda p, t, w: 1 / 0, **BUDGET)
     with pytest.raises(RuntimeError, match=r"4 of 4 dims failed: output dim \d: ZeroDivision"):
         d.fit(*data)
+    assert d.stop_reasons_ == dict.fromkeys(range(4), "error")
 
 
 @pytest.mark.parametrize("engine", ["dask", "processes"])
@@ -109,6 +111,7 @@ def test_stop_reaches_every_worker_and_keeps_partial_fronts(engine, client, data
     assert d.stopped_ and d.stopped_dims_ and d.stopped_dims_ <= set(d.fronts_)
     assert len(d.fronts_) < 4  # 2 workers: the queued dims were not searched
     assert all(len(d.fronts_[dim].candidates) >= 1 for dim in d.stopped_dims_)
+    assert {d.stop_reasons_[dim] for dim in d.stopped_dims_} == {"user"}
 
 
 def test_processes_give_the_serial_fronts(data, serial):

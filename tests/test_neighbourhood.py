@@ -52,3 +52,23 @@ def test_local_fidelity():
     with np.errstate(invalid="ignore"):
         nan = local_fidelity(f, lambda X: np.log(X[:, 0]), np.ones(1), Z, w)
     assert nan["weighted_mse"] == np.inf and nan["r2"] == -np.inf
+
+
+@pytest.mark.parametrize("level", [0.3, 0.0, -1e4])
+def test_local_fidelity_of_a_flat_f_has_no_r2_but_keeps_its_mse(level):
+    """A constant black box: its weighted mean alone leaves a spread of ~1e-33, and R² was
+    1 - mse/1e-33, a huge negative number. R² is undefined there (NaN); the MSE still tells."""
+    Z = np.random.default_rng(3).normal(size=(300, 2))
+    w = np.exp(-(Z**2).sum(axis=1))
+    f = lambda X: np.full(len(X), level)  # noqa: E731
+    near = local_fidelity(f, lambda X: level + 1e-3 * X[:, 0], np.zeros(2), Z, w)
+    assert np.isnan(near["r2"])
+    assert 0 < near["weighted_mse"] < 1e-6 and near["abs_error_x0"] == pytest.approx(0, abs=1e-12)
+    assert np.isnan(local_fidelity(f, f, np.zeros(2), Z, w)["r2"])
+    # a saturated float32 probability: a wobble of a few 1e-6 around 0.999995 is flat too
+    # (measured in notebooks/slime_teaching.ipynb: LIME's R² was -2.5e11 there)
+    sat = lambda X: np.float32(0.999995) + np.float32(4e-6) * np.tanh(X[:, 0])  # noqa: E731
+    assert np.isnan(local_fidelity(sat, lambda X: 0.95 + 0.01 * X[:, 1], np.zeros(2), Z, w)["r2"])
+    # a small f that varies is not flat: R² is measured
+    tiny = local_fidelity(lambda X: 1e-9 * X[:, 0], lambda X: 1e-9 * X[:, 0], np.zeros(2), Z, w)
+    assert tiny["r2"] == 1.0

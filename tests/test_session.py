@@ -296,8 +296,12 @@ def test_distill_again_resumes_the_finished_dims():
     job = s.distill("0", k_out=3)
     assert job.fronts[0] is first and sorted(job.distiller.fronts_) == [1, 2]
     assert sorted(job.fronts) == [0, 1, 2]
+    searched = job.progress["generation"]
     again = s.distill("0", k_out=3)  # nothing left to search
     assert not hasattr(again.distiller, "fronts_") and again.fronts[0] is first
+    # it says so, and keeps how far the search got (it read "done: generation 0")
+    assert again.progress_text().startswith("nothing to search: every dim (3)")
+    assert again.progress["generation"] == searched > 0
     handle = s.distill("0", k_out=3, background=True).handle  # a handle all the same
     handle.wait(30)
     ended = []
@@ -464,3 +468,16 @@ def test_sample_weight_reaches_the_search_and_keys_it():
     job = session.distill("0", **params)  # same rows and settings, no weights: searched again
     x_all = X.double().numpy()
     assert np.abs(job.fronts[0].selected.expression.numpy(x_all[right > 0]) - x[:, 0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_nan_in_the_data_is_named_as_the_recorded_inputs_of_the_module(model, X, background):
+    """It said "Distiller.fit: X of shape (4000, 5) … column 2 ('x2')": whose X?"""
+    X = X.clone()
+    X[3, 1] = float("nan")
+    s = stl.Session(model, X, **QUICK)
+    with pytest.raises(ValueError) as info:
+        s.distill("0", background=background)  # raised at once, not in the search thread
+    message = str(info.value)
+    assert message.startswith("module '0': its recording (X: the inputs the model passed to it")
+    assert "column 1 ('x1')" in message and "first at row 3" in message

@@ -27,9 +27,12 @@ def test_shapes_of_a_dataloader_model_with_tuple_outputs():
 
 def test_data_with_the_wrong_number_of_features_names_the_module():
     model = nn.Sequential(nn.Linear(5, 32), nn.Tanh(), nn.Linear(32, 1))
+    # the user's shape (100, 3), not the probe's first 8 rows (it read "shape (8, 3)")
     with pytest.raises(ValueError, match=r"module '0' \(Linear, in_features=5\) got input of "
-                       r"shape \(8, 3\)"):  # fmt: skip
+                       r"shape \(100, 3\) \(tried on its first 8 rows"):  # fmt: skip
         probe_shapes(model, torch.rand(100, 3))
+    with pytest.raises(ValueError, match=r"got input of shape \(4, 3\): mat1"):
+        probe_shapes(model, torch.rand(4, 3))  # the probe is the whole data
 
 
 def test_the_lab_refuses_data_that_does_not_fit_instead_of_logging_a_traceback(caplog):

@@ -130,12 +130,21 @@ def test_bad_input_is_named(cube):
         ex.explain_instance([1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match=r"NaN or inf in feature\(s\) \['x1'\]"):
         ex.explain_instance([1.0, np.nan, 3.0])
+    for x0, got in (("abc", "str 'abc'"), ([1.0, "b", 3.0], "list")):  # not "could not convert"
+        want = r"^slime: x0 must be 3 numbers \(one per feature: \['x0', 'x1', 'x2'\]\), got "
+        with pytest.raises(ValueError, match=want + got):
+            ex.explain_instance(x0)
 
     def broken(X):
         raise KeyError("no such column")
 
-    with pytest.raises(RuntimeError, match="broken.*KeyError.*no such column"):
+    with pytest.raises(RuntimeError, match="broken.*KeyError on training_data of shape "
+                       rf"\({len(cube)}, 3\).*no such column"):  # fmt: skip
         SlimeExplainer(broken, cube)
+    # a module of the wrong width: named with what it expects and the data's own shape
+    with pytest.raises(ValueError, match=r"module '0' \(Linear, in_features=2\) got input of "
+                       rf"shape \({len(cube)}, 3\) \(tried"):  # fmt: skip
+        SlimeExplainer(nn.Sequential(nn.Linear(2, 1)), cube)
     with pytest.raises(ValueError, match=r"returned shape \(8, 2\) for 8 rows; regression"):
         SlimeExplainer(lambda X: X[:, :2], cube)
     with pytest.raises(ValueError, match="returned NaN or inf on 1 of"):
@@ -249,3 +258,17 @@ def test_a_saturated_point_is_explained_by_a_constant():
     e = explainer.explain_instance(np.array([0.3, -0.2]))
     assert e.front.selected.complexity == 1, e.front
     assert e.front.select("best").complexity > 1  # PySR's rule is unchanged, on request
+
+
+def test_a_flat_f_and_too_many_neighbours_are_noted_and_saved(tmp_path):
+    """num_neighbours above the data's rows was clamped silently, and a constant f gave a
+    huge negative R² (then a crash in local_effects): both are now said in ``notes``."""
+    X = np.random.default_rng(1).uniform(-1, 1, (50, 2))
+    ex = SlimeExplainer(lambda Z: np.full(len(Z), 3.0), X, random_state=0, **SMALL)
+    e = ex.explain_instance(X[0], num_neighbours=80)
+    assert len(e.neighbours) == 50 and e.notes[0] == "num_neighbours 80 > 50 rows: using 50"
+    assert np.isnan(e.fidelity["r2"]) and np.isfinite(e.fidelity["weighted_mse"])
+    assert "flat" in e.notes[1] and "local R² = undefined" in repr(e)
+    assert e.local_effects().tolist() == [0.0, 0.0]
+    e.save(tmp_path / "flat.json")
+    assert Explanation.load(tmp_path / "flat.json").notes == e.notes

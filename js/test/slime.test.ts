@@ -10,7 +10,7 @@ import {
   surfaceTraces
 } from '../src/widgets/slimedata';
 import { pdCurves, pdLayout, weightTraces } from '../src/widgets/slimetabular';
-import { fidelityRows, fmt, statusText, summaryLines } from '../src/widgets/slimetext';
+import { fidelityRows, fmt, slimeTitle, statusText, summaryLines } from '../src/widgets/slimetext';
 
 const GRID: SlimeGrid = {
   x_name: 'a',
@@ -121,6 +121,14 @@ describe('SlimeLab tabular data and text', () => {
     );
     assert.deepEqual(titles, SUMMARY.pd_features);
     assert.equal(layout['xaxis1'], undefined);
+  });
+
+  it('titles the SlimeLab SLIME, naming the explainer only when the user named it', () => {
+    assert.equal(slimeTitle('slime', 'f(x)'), 'SLIME · local explanations of f(x)');
+    assert.equal(
+      slimeTitle('lab2', 'P(class 1)'),
+      'SLIME · lab2 · local explanations of P(class 1)'
+    );
   });
 
   it('formats the fidelity table, the status and the summary lines', () => {

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,6 +61,20 @@ _POLL_S = 0.05  # join slice of the waiting thread: how fast Ctrl-C is noticed
 _WORST = float(np.finfo(np.float32).max)
 
 
+def substitutions(spec: SearchSpec) -> list[tuple[str, str]]:
+    """``(asked, searched with)`` for operators operon has only an equivalent of (``inv``).
+
+    The Distiller warns about them once per fit, in the caller's thread: a warning from the
+    search (a worker thread, once per dim and restart) pointed at the engine's internals.
+    """
+    listed = [*spec.binary_operators, *spec.unary_operators]
+    return [
+        (n, _EQUIVALENTS[n][0])
+        for n in listed
+        if n in _EQUIVALENTS and _EQUIVALENTS[n][0] in OPERATORS
+    ]
+
+
 def primitive_flags(spec: SearchSpec) -> int:
     """Operon primitive-set bit mask for the spec's operators; ValueError names any misfit."""
     flags = int(_FLAGS["constant"]) | int(_FLAGS["variable"])
@@ -70,9 +83,6 @@ def primitive_flags(spec: SearchSpec) -> int:
     for name, arity, kind in listed:
         if name in _EQUIVALENTS and _EQUIVALENTS[name][0] in OPERATORS:
             stand_in, arity = _EQUIVALENTS[name]
-            warnings.warn(
-                f"operon has no {name!r}; searching with {stand_in!r} instead", stacklevel=3
-            )
             name = stand_in
         if name not in OPERATORS:
             hint = _HINTS.get(name, "check the spelling")
@@ -111,6 +121,7 @@ class OperonBackend:
 
     name = "operon"
     supports_custom_loss = True
+    substitutions = staticmethod(substitutions)
 
     def search(
         self,

@@ -23,7 +23,7 @@ from symtorch_lab.layer_job import LayerJob
 from symtorch_lab.session import Session
 from symtorch_lab.shapes import probe_shapes
 from symtorch_lab.surrogate import SymbolicSurrogate
-from symtorch_lab.ui import gradient_mode
+from symtorch_lab.ui import gradient_mode, live_labs
 from symtorch_lab.ui import panel as panels
 from symtorch_lab.ui import protocol as P
 from symtorch_lab.ui import views as V
@@ -32,8 +32,6 @@ from symtorch_lab.ui.dispatch import engine_request
 from symtorch_lab.ui.widgets.lab import LabWidget
 
 DEFAULT_VALIDATION_FRACTION = 0.2
-_LIVE_LABS: weakref.WeakSet = weakref.WeakSet()  # flushed after every cell (see _after_cell)
-_hooked_shells: weakref.WeakSet = weakref.WeakSet()
 
 
 class Lab:
@@ -77,8 +75,7 @@ class Lab:
         self.panel.on_select(self._select_cb)
         self.panel.attach(self)
         weakref.finalize(self, self.panel.off_select, self._select_cb)
-        _LIVE_LABS.add(self)
-        _hook_after_cell()
+        live_labs.add(self)  # publishes after every cell
         self._publish()  # comparisons saved with a loaded session show at once
         _publish_others(self)  # a loaded session may have replaced another Lab's module
 
@@ -358,7 +355,7 @@ class Lab:
 def _publish_others(lab: Lab) -> None:
     """Kernel thread: refresh the other Labs on ``lab``'s model (one replaced or restored a
     module they show)."""
-    for other in list(_LIVE_LABS):
+    for other in list(live_labs.LIVE):
         if other is not lab and other.model is lab.model:
             other._publish()
 
@@ -377,25 +374,6 @@ def _marker(ref: weakref.ref, path: str):
         _mark(ref, path)
 
     return on_generation
-
-
-def _after_cell(*_: Any) -> None:
-    """IPython ``post_execute`` (kernel thread, before the cell's reply): publish what search
-    threads marked meanwhile, so a cell that waited on a search leaves its final front in the
-    widget state (nbclient stores widget state from the messages of each cell)."""
-    for lab in list(_LIVE_LABS):
-        lab._coalescer.flush_pending()
-
-
-def _hook_after_cell() -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        return
-    shell = get_ipython()
-    if shell is not None and shell not in _hooked_shells:
-        shell.events.register("post_execute", _after_cell)
-        _hooked_shells.add(shell)
 
 
 def _on_panel_select(ref: weakref.ref, name: str, path: str) -> None:

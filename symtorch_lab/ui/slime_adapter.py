@@ -166,7 +166,7 @@ def views(ctl: Any, run: Any, expl: Any) -> tuple[Any, P.SlimeSummary, dict]:
         "lime_intercept": V.finite(lime.intercept) or 0.0,
         "effects": V.top_weights(names, effects),
         "features_used": [names[i] for i in expl.used_features],
-        "note": str(expl.selection or ""),
+        "note": " · ".join(t for t in (str(expl.selection or ""), *expl.notes) if t),
         "stopped": bool(expl.stopped),
         "n_neighbours": int(len(expl.neighbours)),
         "n_synthetic": int(len(expl.synthetic)),

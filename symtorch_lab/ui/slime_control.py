@@ -62,6 +62,8 @@ class SlimeController:
         self.X = A.training_data(explainer)
         self.names = A.feature_names(explainer)
         self.grid = grid
+        # the settings of the next explanation: one set for the widget's sliders and the panel
+        self.settings: dict[str, Any] = dict(A.defaults(explainer))
         self.history: list[Any] = []  # every finished Explanation, superseded ones included
         self.explanation: Any = None  # the current request's result
         self.lime: Any = None
@@ -75,9 +77,12 @@ class SlimeController:
 
     # --- requests (kernel thread) ---------------------------------------------------------
     def explain(self, x0: Any = None, row: int | None = None, **settings: Any) -> P.SlimeStatus:
-        """Stop the running search and explain ``x0`` (or data row ``row``) in the background."""
+        """Stop the running search and explain ``x0`` (or data row ``row``) in the background.
+
+        ``settings`` not given are the controller's :attr:`settings` (the last request's,
+        whoever sent it: the SlimeLab's sliders or the panel), so both explain alike."""
         point = A.check_point(self.explainer, self._point(x0, row))  # bad input changes nothing
-        settings = A.explain_settings(settings)
+        settings = A.explain_settings({**self.settings, **A.explain_settings(settings)})
         previous = self._run
         if previous is not None and previous.phase == "running":
             self._stop(previous, "superseded by a newer request")
@@ -94,6 +99,7 @@ class SlimeController:
             self._notify()
             raise
         run.handle.add_done_callback(lambda handle: self._on_done(run, handle))
+        self.settings = settings
         self._notify()
         return self.status()
 
@@ -193,7 +199,7 @@ class SlimeController:
                     f"SLIME: row {row} is outside the data's rows 0..{len(self.X) - 1}"
                 )
             return np.array(self.X[int(row)], dtype=np.float64)
-        return np.asarray(x0, dtype=np.float64).reshape(-1)
+        return x0  # the engine's check (check_point) names x0 and what it must be
 
     def _notify(self) -> None:
         for listener in list(self._listeners):

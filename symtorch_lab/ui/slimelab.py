@@ -69,8 +69,8 @@ class SlimeLab:
         self.widget = SlimeWidget(
             handler=self.handle, explainer=name, kind="surface" if grid else "tabular",
             feature_names=names, target=A.target_label(explainer), n_rows=len(data), grid=grid,
-            n_data=min(len(data), MAX_DATA_POINTS) if grid else 0, settings=A.defaults(explainer),
-            limits=A.limits(explainer), surface=surface,
+            n_data=min(len(data), MAX_DATA_POINTS) if grid else 0, surface=surface,
+            settings=dict(self.controller.settings), limits=A.limits(explainer),
             data=V.f32(data[:MAX_DATA_POINTS]) if grid else b"",
         )  # fmt: skip
         self.controller.listen(self._publish)
@@ -80,18 +80,15 @@ class SlimeLab:
         """Explain the point ``x0`` (or data row ``row``) in the background; returns at once.
 
         ``settings``: ``num_neighbours`` (J), ``num_synthetic``, ``kernel_width`` (default:
-        the widget's sliders). A running explanation is stopped first (it stays in
-        :attr:`history`). Bad input (x0 of the wrong width, NaN) raises here and shows in the
-        widget.
+        the controller's, which the widget's sliders and the panel share). A running
+        explanation is stopped first (it stays in :attr:`history`). Bad input (x0 of the wrong
+        width, NaN) raises here and shows in the widget.
         """
-        merged = {**self.widget.settings, **settings}
         try:
-            status = self.controller.explain(x0, row, **merged)
+            return self.controller.explain(x0, row, **settings)
         except (ValueError, TypeError) as exc:
             self.widget.error = str(exc)
             raise
-        self.widget.settings = {k: merged[k] for k in A.SETTINGS if k in merged}
-        return status
 
     def stop(self) -> P.SlimeStatus:
         """Stop the running search; the partial front is explained and shown."""
@@ -147,6 +144,7 @@ class SlimeLab:
         status = ctl.status()
         with w.hold_sync():
             w.status = status
+            w.settings = dict(ctl.settings)  # the panel's requests move the sliders too
             w.front = ctl.front()
             w.summary = ctl.summary
             buffers = ctl.buffers

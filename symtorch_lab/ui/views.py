@@ -86,9 +86,8 @@ def search_status(model: str, job: LayerJob | None) -> P.SearchStatus | None:
         state = "stopping" if job.stopping else "running"
         message = job.progress_text()  # "dim 3 · 2/8 dims done · 1 skipped"
     elif job.fronts:
-        stopped = job.distiller is not None and getattr(job.distiller, "stopped_", False)
         state = "done"
-        message = job.progress_text() + (" (stopped)" if stopped else "")
+        message = " · ".join(filter(None, [job.progress_text(), job.end_text()]))
     else:
         state, message = "idle", ""
     return {

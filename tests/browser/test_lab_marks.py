@@ -45,11 +45,15 @@ def test_typed_law_marks_the_front_and_the_detail(lab_server, page, artifacts):
     lab = page.locator(".stl-lab")
     expect(lab.locator(".stl-lab-progress")).to_have_attribute("data-state", "done")
     box = lab.locator(".stl-lab-law-input")
-    box.fill("x0*(x1")  # a typo: the kernel's parser says what is wrong
-    box.press("Enter")
-    expect(lab.locator(".stl-lab-error")).to_contain_text("expected ')'")
+    box.fill("x0*q2")  # a typo: the kernel's parser names the token, beside the box
+    lab.locator(".stl-lab-law-apply").click()  # the focus leaves the box: its text stays
+    law_error = lab.locator(".stl-lab-law-error")
+    expect(law_error).to_contain_text("unknown identifier 'q2'")
+    expect(box).to_have_value("x0*q2")  # to correct, not to type again
+    expect(lab.locator(".stl-lab-error")).to_be_hidden()  # not at the Lab's foot
     box.fill("x0*x1")
     box.press("Enter")
+    expect(law_error).to_be_hidden()
     expect(lab.locator(".stl-lab-error")).to_be_hidden()
     front = lab.locator(".stl-lab-front")
     page.wait_for_function(f"(el) => ({STAR})(el) !== null", arg=front.element_handle())

@@ -13,7 +13,6 @@ from tests.browser.lab import PANEL, open_notebook, output, run_all, run_python
 from tests.browser.test_theme import _set_theme
 
 pytestmark = pytest.mark.ui
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 SETUP = """\
 import numpy as np, torch, symtorch_lab as stl
@@ -88,6 +87,9 @@ def test_click_on_the_surface_explains_that_point(lab_server, page, artifacts):
     run_all(page)
     expect(output(page, 1)).to_contain_text("READY surface", timeout=120_000)
     expect(page.locator(f"{SURFACE} .heatmaplayer image")).to_have_count(1)
+    # the title reads SLIME, not the explainer's key "slime"
+    title = page.locator(".stl-slime-title")
+    expect(title).to_have_text("SLIME · local explanations of P(class 1)")
     clicked = _click(page, 0.3, 0.4)
     _wait_done(page, 1)
     expect(page.locator(".stl-slime-latex math")).to_have_count(1)
@@ -97,8 +99,7 @@ def test_click_on_the_surface_explains_that_point(lab_server, page, artifacts):
     state = run_python(page, STATE)
     _close(state["x0"], clicked, state["grid"])
     assert state["shown"] == state["x0"] and state["latex"]
-    DOCS_IMG.mkdir(exist_ok=True)
-    page.locator(".stl-slime").screenshot(path=DOCS_IMG / "slimelab.png")
+    page.locator(".stl-slime").screenshot(path=artifacts / "slimelab.png")  # docs/img's source
 
     # two clicks in a row: the first search is stopped, kept in history; the second is shown
     first = _click(page, 0.7, 0.7)

@@ -289,3 +289,17 @@ def test_distill_with_derived_inputs_records_them(model, X):
     job = wait_done(lab, "0")  # was: recorded without them (TypeError in the Distiller)
     assert job.recording.variable_names == ("prod", "b")
     assert job.fronts[0].selected.expression.variable_names == ("prod", "b")
+
+
+def test_distill_with_nothing_left_to_search_says_so(distilled):
+    """The second Distill with the same settings searched nothing and read "done: generation
+    0": the status now says why nothing ran and keeps the first search's generations."""
+    lab = distilled
+    first = lab.widget.status["generation"]
+    reply = lab.widget.reply(request("start_distill", path="0"))
+    assert reply["type"] == "response", reply
+    wait_done(lab, "0")
+    status = lab.widget.status
+    assert status["message"].startswith("nothing to search: every dim (2) has its final front")
+    assert status["state"] == "done" and status["generation"] == first > 0
+    assert_valid(lab)

@@ -153,3 +153,40 @@ def test_the_panel_lists_explainers_and_explains_a_row(plane):
     reply = comm.request(type="slime_stop", explainer="nope")
     assert reply["type"] == "error" and reply["code"] == "unknown_explainer"
     assert "['explainer', 'lab']" in reply["message"]
+
+
+def test_the_panel_explains_a_slimelab_with_its_sliders_settings(plane):
+    """The panel's Explain used the preset's settings whatever the widget's sliders said: both
+    now use the controller's, and the sliders show what the panel's request used."""
+    lab = SlimeLab(product, plane, grid_size=10, **SMALL)
+    from symtorch_lab.ui import panel as panels
+
+    panel = panels.Panel(lambda: {"lab": lab})
+    comm = FakeComm()
+    panel.open(comm)
+    reply = lab.widget.reply(msg("slime_explain", explainer="slime", row=1,
+                                 settings={"num_neighbours": 37, "num_synthetic": 50}))  # fmt: skip
+    assert reply["type"] == "response", reply
+    lab.wait(60)
+    assert comm.request(type="slime_explain", explainer="lab", row=4)["type"] == "response"
+    e = lab.wait(60)
+    assert e.x0.tolist() == plane[4].tolist()
+    assert (len(e.neighbours), len(e.synthetic)) == (37, 50)
+    assert lab.widget.settings["num_neighbours"] == 37 and lab.widget.summary["n_neighbours"] == 37
+
+
+def test_a_flat_f_and_too_many_neighbours_are_said_not_hidden(plane):
+    """A constant f: R² is undefined (null in the protocol, never NaN, which JSON refuses),
+    the MSE is still shown; num_neighbours above the data's rows is clamped and says so."""
+    import json
+
+    lab = SlimeLab(lambda Z: np.full(len(Z), 0.25), plane, grid_size=10, **SMALL)
+    lab.explain(row=2, num_neighbours=500)
+    e = lab.wait(60)
+    assert len(e.neighbours) == len(plane) and np.isnan(e.fidelity["r2"])
+    summary = lab.widget.summary
+    check(summary, P.SlimeSummary, "SLIME summary")
+    json.dumps(lab.widget.state(), allow_nan=False, default=lambda b: None)
+    assert summary["fidelity"]["r2"] is None and summary["fidelity"]["weighted_mse"] is not None
+    assert f"num_neighbours 500 > {len(plane)} rows: using {len(plane)}" in summary["note"]
+    assert "f is flat near x0" in summary["note"]

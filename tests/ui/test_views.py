@@ -27,4 +27,21 @@ def test_progress_text_names_the_running_dim_done_and_skipped_dims():
     assert status["message"] == "dim 1 · 2/4 dims done · 1 skipped"
     done = search_status("m", job)
     assert done["state"] == "done"
-    assert done["message"] == "2/4 dims done · 1 partial · 1 skipped (stopped)"
+    assert done["message"] == "2/4 dims done · 1 partial · 1 skipped · stopped by you"
+
+
+def test_a_callback_that_ends_the_search_is_not_a_stop_by_the_user():
+    """The pinn notebook's ``stop_when_fitted`` ended the search at generation 7 of 15 and the
+    line said "1/1 dims done (stopped)", as after the user's Stop."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    quick = dict(population_size=100, niterations=15, timeout_in_seconds=None, max_rows=200)
+    s = stl.Session(model, torch.randn(300, 2), n_jobs=1, **quick)
+    job = s.distill("2", callbacks=[lambda e: e.generation >= 2])
+    done = search_status("m", job)
+    assert done["state"] == "done"
+    assert done["message"] == "1/1 dims done · stopped by a callback"
+    job = s.distill("2", niterations=2)
+    assert search_status("m", job)["message"] == (
+        "1/1 dims done · generation budget reached (niterations=2)"
+    )

@@ -28,7 +28,9 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   const view: IViewState = { busy: false, lostReply: '', lost: '' };
   const redraw = () => {
     drawState(dom, model, view);
-    drawLaw(law, model.get('known_law'), model.get('detail'), model.get('points'));
+    const [known, error] = [model.get('known_law'), model.get('error')];
+    const own = drawLaw(law, known, model.get('detail'), model.get('points'), error);
+    dom.error.hidden ||= own; // the law's error shows beside its box
   };
   const requests = new WidgetRequester(
     watchConnection(model, message => {
@@ -36,10 +38,15 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
       redraw();
     })
   );
-  const send = <K extends RequestType>(type: K, payload: Omit<Payload<K>, 'model'>) => {
+  const send = <K extends RequestType>(
+    type: K,
+    payload: Omit<Payload<K>, 'model'>,
+    failed?: (error: ProtocolError) => void
+  ) => {
     const full = { model: model.get('model'), ...payload } as unknown as Payload<K>;
     view.lostReply = '';
     requests.request(type, full).catch((error: ProtocolError) => {
+      failed?.(error);
       if (error.code !== 'timeout' && error.code !== 'unavailable') return; // kernel errors: `error`
       view.lostReply = error.message;
       redraw();
@@ -68,7 +75,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   dom.replace.addEventListener('click', () => send('replace', { path: path() }));
   dom.restore.addEventListener('click', () => send('restore', { path: path() }));
   dom.compareButton.addEventListener('click', () => send('compare', {}));
-  wireLaw(law, text => send('set_known_law', { law: text }));
+  wireLaw(law, (text, failed) => send('set_known_law', { law: text }, failed), redraw);
   const front = () => frontOf(dom, model, el);
   const parity = () => {
     const detail = model.get('detail');

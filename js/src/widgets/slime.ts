@@ -19,7 +19,7 @@ import {
   purgePlots,
   type SlimeModel
 } from './slimeplot';
-import { fmt, statusText } from './slimetext';
+import { fmt, slimeTitle, statusText } from './slimetext';
 import { onThemeChange } from './theme';
 
 /** Slider releases closer together than this send one request. */
@@ -46,7 +46,7 @@ function drawStatus(dom: ISlimeDom, model: AnyModel, lost: string): void {
   dom.status.dataset.phase = status.phase;
   dom.status.dataset.request = String(status.request);
   dom.stop.disabled = status.phase !== 'running' || lost !== '';
-  dom.title.textContent = `SLIME · ${model.get('explainer')} · ${model.get('target')}`;
+  dom.title.textContent = slimeTitle(model.get('explainer'), model.get('target'));
   const error = lost || model.get('error');
   dom.error.textContent = error;
   dom.error.hidden = !error;

@@ -14,6 +14,12 @@ export function fmt(value: number | null | undefined, digits = 3): string {
   return String(Number(value.toPrecision(digits)));
 }
 
+/** The SlimeLab's title; the explainer's key shows only when the user named it (not "slime"). */
+export function slimeTitle(explainer: string, target: string): string {
+  const named = explainer && explainer.toLowerCase() !== 'slime' ? ` · ${explainer}` : '';
+  return `SLIME${named} · local explanations of ${target}`;
+}
+
 export function statusText(status: SlimeStatus): string {
   const { phase, elapsed, n_candidates: n, message } = status;
   if (phase === 'idle') return message || 'Click the surface (or pick a row) to explain it.';
