@@ -336,21 +336,17 @@ def simplify_with_timeout(expr: sympy.Expr, timeout_s: float) -> sympy.Expr | No
 # ------------------------------------------------------------------ redundant constants
 
 
-def merge_constants(expr: sympy.Expr, by: str = "variable") -> sympy.Expr:
+def merge_constants(expr: sympy.Expr) -> sympy.Expr:
     """Pull the common factor out of every sum that is a factor of a product or ratio.
 
     ``0.05*a*(19.7/c - 19.7/d)`` becomes ``0.985*a*(1/c - 1/d)`` and ``0.45*u/(0.9*s + 0.9)``
     becomes ``0.5*u/(s + 1)``: a constant that only scales a sum is merged into the product's
     coefficient, so no two constants are left that only ever appear as a product or ratio (a
     refit could then wander along that direction forever, and neither could snap).
-
-    ``by="variable"`` makes a variable term's coefficient 1 (``s + 1`` above); ``by="constant"``
-    makes the sum's constant term 1 instead (``0.111/(0.1111 + exp(-1.5*t))`` becomes
-    ``0.999/(1 + 9.001*exp(-1.5*t))``, whose constants snap to ``1/(1 + 9*exp(-1.5*t))``).
     """
     if expr.is_Atom:
         return expr
-    args = [merge_constants(a, by) for a in expr.args]
+    args = [merge_constants(a) for a in expr.args]
     if not isinstance(expr, (sympy.Mul, sympy.Pow)):
         return expr.func(*args)
     rebuilt = expr.func(*args)
@@ -358,7 +354,7 @@ def merge_constants(expr: sympy.Expr, by: str = "variable") -> sympy.Expr:
     for factor in sympy.Mul.make_args(rebuilt):
         base, k = (factor.base, factor.exp) if isinstance(factor, sympy.Pow) else (factor, 1)
         if isinstance(base, sympy.Add) and (k == 1 or k.is_Integer):
-            content = _content(base) if by == "variable" else _constant_term(base)
+            content = _content(base)
             if content is not None:
                 coeff *= content**k
                 factors.append(_divide_terms(base, content) ** k)
@@ -374,12 +370,6 @@ def _divide_terms(add: sympy.Add, content: sympy.Expr) -> sympy.Expr:
         ratio = c / content
         terms.append((_number(float(ratio)) if ratio.is_Float else ratio) * rest)
     return sympy.Add(*terms)
-
-
-def _constant_term(add: sympy.Add) -> sympy.Expr | None:
-    """The sum's constant term when it is a float other than ±1 (the divisor making it 1)."""
-    c = add.as_coeff_Add()[0]
-    return c if c.is_Float and c != 0 and abs(c) != 1 else None
 
 
 def _content(add: sympy.Add) -> sympy.Expr | None:

@@ -34,7 +34,7 @@ from .backends.base import SearchSpec
 from .expression import Expression
 from .front import Candidate, ParetoFront
 from .hooks import HookSet, eval_mode, resolve_module
-from .polish import tidy
+from .polish import _drop_identities, _snap, tidy
 
 __all__ = [
     "DEFAULT_BAND",
@@ -294,6 +294,7 @@ def tidied(expr: Expression, points: BoundaryPoints) -> Expression:
     def fit(e: Expression) -> Expression:
         return refit_alignment(e, X, unit)
 
+    expr = _drop_identities(_snap(expr, loss, _Within(loss(expr))))  # 1e-8*x1 → 0 before merging
     shown, shown_loss = tidy(expr, loss(expr), loss, fit, lambda _r, ref: _Within(ref), _ROUNDOFF)
     within = _Within(shown_loss)  # then the direction forms again: 0.0016*x1 - 0.0026*x0 → x1 - …
     forms = [f for f in _search.direction_forms(shown) if within.accepts(f, loss(f))]

@@ -72,36 +72,19 @@ def polish(
     return tidy(start, score(start), score, fit, judge, tol, timeout_s)
 
 
-_MERGES = ("variable", "constant")  # see merge_constants: which term of a sum is made 1
-_MERGE_GROWTH = 2  # a constant-term merge may add a coefficient node: ``1 + 9*exp(.)``
-
-
 def tidy(start: Expression, start_loss: float, score, fit, judge, tol: float,
          timeout_s: float = SYMPY_TIMEOUT_S) -> tuple[Expression, float]:  # fmt: skip
     """Merge, snap and show an already fitted ``start`` (steps 2 to 4 of the module doc).
 
     ``score(expr) -> loss``, ``fit(expr) -> expr`` (a refit, or the identity) and
     ``judge(reference, loss)`` (an object whose ``accepts(expr, loss)`` says a snap costs
-    nothing measurable) make it usable for any loss. Both ways of merging a sum's constants
-    are tried (a variable term made 1, ``u/(2*s + 2)``, or the constant term made 1,
-    ``1/(1 + 9*exp(-1.5*t))``); the result whose numbers read shortest is kept.
+    nothing measurable) make it usable for any loss (the gradient search's alignment loss).
     """
-    results, seen = [], set()
-    for by in _MERGES:
-        merged = _sympy_form(start, "inv", timeout_s, by)
-        if results and (merged is None or merged in seen):
-            continue  # this way merges nothing the first did not
-        seen.add(merged)
-        best, best_loss = start, start_loss
-        growth = 0 if by == _MERGES[0] else _MERGE_GROWTH
-        if merged is not None and merged.complexity <= start.complexity + growth:
-            best, best_loss = _better(best, best_loss, fit(merged), score, tol, growth)
-        if results and best == start:
-            continue
-        results.append(
-            _snap_and_show(best, best_loss, start, score, judge(best, best_loss), timeout_s)
-        )
-    return min(results, key=lambda r: _reading_cost(r[0]))
+    best, best_loss = start, start_loss
+    merged = _sympy_form(start, "inv", timeout_s)
+    if merged is not None and merged.complexity <= start.complexity:
+        best, best_loss = _better(best, best_loss, fit(merged), score, tol)
+    return _snap_and_show(best, best_loss, start, score, judge(best, best_loss), timeout_s)
 
 
 def _snap_and_show(best, best_loss, start, score, judge, timeout_s):
@@ -114,17 +97,9 @@ def _snap_and_show(best, best_loss, start, score, judge, timeout_s):
     return snapped, score(snapped)
 
 
-def _reading_cost(expr: Expression) -> int:
-    """Nodes plus the significant digits of its constants (``9`` costs 1, ``0.1111`` 4)."""
-    digits = sum(len(f"{abs(c):.4g}".replace(".", "").lstrip("0")) for c in expr.constants)
-    return expr.complexity + digits
-
-
-def _better(current: Expression, current_loss: float, candidate: Expression | None, score, tol,
-            growth: int = 0):  # fmt: skip
-    """Take ``candidate`` when it is no more complex (by ``growth`` nodes) and costs no
-    measurable loss."""
-    if candidate is None or candidate.complexity > current.complexity + growth:
+def _better(current: Expression, current_loss: float, candidate: Expression | None, score, tol):
+    """Take ``candidate`` when it is no more complex and costs no measurable loss."""
+    if candidate is None or candidate.complexity > current.complexity:
         return current, current_loss
     cand_loss = score(candidate)
     if _no_worse(cand_loss, current_loss, tol):
@@ -175,16 +150,14 @@ def warm_up() -> None:
         _warm = True
 
 
-def _sympy_form(
-    expr: Expression, reciprocal: str, timeout_s: float, by: str = "variable"
-) -> Expression | None:
+def _sympy_form(expr: Expression, reciprocal: str, timeout_s: float) -> Expression | None:
     """Constants merged through sympy (bounded in time); None when sympy can't or won't."""
     if not _sympy_safe(expr.tree):
         return None
     names = expr.variable_names
 
     def work() -> Expression:
-        merged = merge_constants(expr.sympy(), by)
+        merged = merge_constants(expr.sympy())
         return Expression(sympy_to_tree(merged, names, reciprocal=reciprocal), names)
 
     return run_bounded(work, timeout_s)

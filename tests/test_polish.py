@@ -178,14 +178,3 @@ def test_whether_sympy_sees_a_tree_is_decided_by_the_tree_alone():
         assert not _sympy_safe(Expression.from_infix(text, ["x0", "x1"]).tree)
     long = "+".join(f"{i}*x0*x1" for i in range(1, 20))  # > 80 nodes
     assert not _sympy_safe(Expression.from_infix(long, ["x0", "x1"]).tree)
-
-
-def test_dividing_through_by_a_sums_constant_term_when_its_numbers_read_simpler():
-    # the logistic law as the PINN bench's search printed it: Operon made the exp term's
-    # coefficient 1, so its numbers were 1/9 and 0.999/9; made 1 instead, the constant term
-    # leaves 1 and 9, which snap (the judge sees no loss on exact data)
-    names = ("t",)
-    X, y, w = _exact_data("1/(1 + 9*exp(-1.5*t))", names)
-    polished, loss = polish(Expression.from_infix("0.111/(0.1111 + exp(-1.5*t))", names), X, y, w)
-    assert str(polished) == "1/(1 + 9*exp(-1.5*t))"
-    assert loss < 1e-20
