@@ -196,7 +196,7 @@ def explain_classifier(
     maxsize, niterations, timeout_in_seconds, population_size, random_state, n_threads
         Operon's budget, with PySR's names (see :class:`~symtorch_lab.distill.Distiller`).
     model_selection, noise_floor
-        The pick's rule (:func:`~symtorch_lab.front.select_index`) on ``val_loss``; the default
+        The pick's rule (:func:`~symtorch_lab.pick_rules.select_index`) on ``val_loss``; the default
         is the simplest formula within 1.5× of :data:`NOISE_FLOOR` or of the best held-out loss
         (see :data:`NOISE_FLOOR`); ``"best"`` is PySR's rule.
     band, validation_fraction, max_points

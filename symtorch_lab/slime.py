@@ -46,7 +46,7 @@ _SEARCH = {"binary_operators": ("+", "-", "*", "/"), "unary_operators": ("sin", 
            "n_jobs": 1, "n_threads": 1, "model_selection": "floor"}  # fmt: skip
 # "floor", not PySR's "best": "best" scores the simplest member 0, so at a saturated point a
 # formula 0.3 % better than the constant (2.84e-7 against 2.85e-7) was the explanation. A local
-# explanation is the simplest candidate within 1.5x of the best loss (front.select_index);
+# explanation is the simplest candidate within 1.5x of the best loss (pick_rules.select_index);
 # model_selection="best" still gives PySR's rule, unchanged.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {"num_neighbours": 10, "num_synthetic": 500, "max_features": 8,
