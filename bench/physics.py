@@ -15,6 +15,7 @@ import argparse
 import csv
 import importlib
 import io
+import json
 import multiprocessing
 import re
 import sys
@@ -134,7 +135,8 @@ def to_csv(rows: Sequence[dict]) -> str:
     return out.getvalue()
 
 
-def to_markdown(rows: Sequence[dict], small: bool) -> str:
+def to_markdown(rows: Sequence[dict], small: bool, base: Mapping | None = None,
+                rerun: Mapping | None = None) -> str:  # fmt: skip
     head = ["system", "expected law", "recovered expression", "constants", "wall time",
             "law on front"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -143,12 +145,19 @@ def to_markdown(rows: Sequence[dict], small: bool) -> str:
         values[2] = f"`{values[2]}`" if values[2] else ""
         values[4] = f"{values[4]} s" if values[4] else ""
         lines.append("| " + " | ".join(values) + " |")
-    m = machine()
+    m = (base or {}).get("machine") or machine()
+    day = (base or {}).get("date") or time.strftime("%Y-%m-%d")
     lines.append("")
     lines.append(
         f"*Produced by `bench/physics.py`{' --small' if small else ''} on {m['cpus']} CPU "
-        f"cores (load {m['load_avg_1min']:.1f}), {time.strftime('%Y-%m-%d')}.*"
+        f"cores (load {m['load_avg_1min']:.1f}), {day}.*"
     )
+    if rerun:
+        lines.append(
+            f"*Rerun with `--merge` (the other rows are the run above): "
+            f"{', '.join(rerun['systems'])}, load {rerun['machine']['load_avg_1min']:.1f}, "
+            f"{rerun['date']}.*"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -162,12 +171,32 @@ def update_readme(readme: Path, table: str) -> bool:
     return True
 
 
-def write(rows: Sequence[dict], out: Path, small: bool, readme: Path | None) -> None:
+def merged(rows: Sequence[dict], out: Path) -> tuple[list[dict], dict, dict]:
+    """``rows`` in place of the same systems' rows of the last recorded run, which keeps its
+    own machine and date; the rerun is named in the footer (``--merge``)."""
+    base = json.loads((out / "physics.json").read_text())
+    new = {row["system"]: row for row in rows}
+    kept = [new.pop(row["system"], row) for row in base["rows"]] + list(new.values())
+    base.setdefault("date", "unknown date")
+    rerun = {"systems": [row["system"] for row in rows], "machine": machine(),
+             "date": time.strftime("%Y-%m-%d")}  # fmt: skip
+    return kept, {"machine": base["machine"], "date": base["date"]}, rerun
+
+
+def write(rows: Sequence[dict], out: Path, small: bool, readme: Path | None,
+          merge: bool = False) -> None:  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
+    base = rerun = None
+    if merge:
+        rows, base, rerun = merged(rows, out)
     (out / "physics.csv").write_text(to_csv(rows))
-    table = to_markdown(rows, small)
+    table = to_markdown(rows, small, base, rerun)
     (out / "physics.md").write_text(table)
-    save({"small": small, "machine": machine(), "rows": rows}, out / "physics.json")
+    record = {"small": small, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+              "rows": rows}  # fmt: skip
+    if merge:
+        record.update(machine=base["machine"], date=base["date"], rerun=rerun)
+    save(record, out / "physics.json")
     if readme is not None and not update_readme(readme, table):
         print(f"physics: {readme} has no {BEGIN} ... {END} section; not updated")
 
@@ -181,16 +210,21 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--slow", action="store_true", help="add the n-body r1 and charge cases")
     parser.add_argument("--jobs", type=int, default=1, help="cases run at once (processes)")
+    parser.add_argument("--systems", default="", help="comma-separated systems: logistic,...")
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only these systems' rows of the recorded run")  # fmt: skip
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     every = CASES + (SLOW_CASES if args.slow else ())
     cases = [c for c in every if not only or c[0].rpartition(".")[2] in only]
+    systems = {s.strip() for s in args.systems.split(",") if s.strip()}
+    cases = [c for c in cases if not systems or c[1].get("system") in systems]
     rows = run(cases, small=args.small, jobs=args.jobs)
     if not rows:
         print("physics: no case module is there yet; nothing written")
         return rows
-    write(rows, args.out, args.small, None if args.no_readme else args.readme)
-    print(to_markdown(rows, args.small))
+    write(rows, args.out, args.small, None if args.no_readme else args.readme, args.merge)
+    print((args.out / "physics.md").read_text())
     return rows
 
 

@@ -85,3 +85,21 @@ def test_readme_without_markers_is_left_alone(physics, tmp_path):
     readme.write_text("# nothing to replace\n")
     assert not physics.update_readme(readme, "| table |\n")
     assert readme.read_text() == "# nothing to replace\n"
+
+
+def test_merge_replaces_only_the_rerun_systems_rows(physics, tmp_path):
+    out = tmp_path / "results"
+    first = [{"system": s, "expected": "e", "recovered": f"old {s}", "law_on_front": False}
+             for s in ("heat", "logistic", "wave")]  # fmt: skip
+    physics.write(first, out, small=True, readme=None)
+    again = [{"system": "logistic", "expected": "e", "recovered": "new", "law_on_front": True}]
+    physics.write(again, out, small=True, readme=None, merge=True)
+    table = (out / "physics.md").read_text()
+    systems = [line.split("|")[1].strip() for line in table.splitlines()[2:5]]
+    assert systems == ["heat", "logistic", "wave"]  # the recorded order
+    assert (
+        "| logistic | e | `new` |" in table
+        and "`old heat`" in table
+        and "old logistic" not in table
+    )
+    assert "Rerun with `--merge`" in table and "logistic, load" in table
