@@ -1,6 +1,7 @@
 """symtorch_lab.llm on real (tiny, random or briefly trained) Hugging Face causal LMs."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -238,3 +239,19 @@ def test_distill_mlps_fans_components_out_through_the_executor_seam(tmp_path):
         fronts[executor] = {d: [str(c.expression) for c in f] for d, f in job.fronts.items()}
     assert sorted(fronts["processes"]) == [0, 1]
     assert fronts["processes"] == fronts[None]
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_cpu_working_memory_sees_buffers_that_reuse_heap_freed_by_earlier_passes():
+    # llm.ipynb showed working_bytes 0 for the original: its perplexity pass had freed heap
+    # pages the timed forward then reused without growing the RSS
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.GELU(), torch.nn.Linear(256, 64))
+    x = torch.randn(8, 128, 64)
+    with torch.no_grad():
+        for _ in range(5):
+            mlp(x)  # what perplexity() does before the measurement
+    working, how = llm.working_memory(mlp, x)
+    hidden = 8 * 128 * 256 * 4  # one (batch, seq, 256) float32 activation
+    assert how == "cpu_peak_rss"
+    assert working >= hidden, (working, hidden)
