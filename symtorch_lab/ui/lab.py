@@ -76,6 +76,7 @@ class Lab:
         self.panel.attach(self)
         weakref.finalize(self, self.panel.off_select, self._select_cb)
         live_labs.add(self)  # publishes after every cell
+        self._selected = _opening_module(session)  # a given session: its work shows at once
         self._publish()  # comparisons saved with a loaded session show at once
         _publish_others(self)  # a loaded session may have replaced another Lab's module
 
@@ -231,9 +232,8 @@ class Lab:
         params.setdefault("validation_fraction", DEFAULT_VALIDATION_FRACTION)
         panel = params.pop("panel", None)
         lab = cls(model, data, session=Session.load(file, model, data, **params), panel=panel)
-        if lab.session.jobs:
-            path = next(iter(lab.session.jobs))
-            lab.select(path)
+        path = lab.selected_module
+        if path is not None:
             fronts = lab.session.jobs[path].fronts
             if fronts:  # the saved pick's detail (LaTeX, scores, parity) shows at once
                 dim = min(fronts)
@@ -350,6 +350,17 @@ class Lab:
         picked = V.picks(job).get(str(shown["dim"])) == shown["id"]
         if picked != shown["picked"]:
             w.detail = {**shown, "picked": picked}
+
+
+def _opening_module(session: Session) -> str | None:
+    """The module a Lab on ``session`` opens on: the first replaced one, else the first with a
+    front, else the first distilled (None for a new session)."""
+    jobs = session.jobs
+    for wanted in (lambda j: j.status == "replaced", lambda j: bool(j.fronts), lambda j: True):
+        path = next((p for p, job in jobs.items() if wanted(job)), None)
+        if path is not None:
+            return path
+    return None
 
 
 def _publish_others(lab: Lab) -> None:

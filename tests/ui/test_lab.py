@@ -303,3 +303,13 @@ def test_distill_with_nothing_left_to_search_says_so(distilled):
     assert status["message"].startswith("nothing to search: every dim (2) has its final front")
     assert status["state"] == "done" and status["generation"] == first > 0
     assert_valid(lab)
+
+
+def test_a_lab_on_a_session_with_work_opens_on_its_replaced_module(distilled, model, X):
+    # llm.ipynb: Lab(model, session=session) showed "(no module selected)" and an empty front
+    distilled.replace("0")
+    lab = Lab(model, X, session=distilled.session)
+    assert lab.selected_module == "0" and lab.widget.module == "0"
+    assert lab.widget.module_status == "replaced"
+    assert lab.widget.points  # its front
+    assert_valid(lab)
