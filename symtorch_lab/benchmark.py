@@ -186,7 +186,8 @@ ORIGINAL_OUTPUTS = "the original network's output"
 class Comparison:
     """Original (``before``) vs hybrid (``after``) measured in one run by :func:`compare`.
 
-    ``times_*`` are the seconds of each timed forward (for error bars); ``memory_*`` are bytes
+    ``times_*`` are the seconds of each timed forward of ``batch`` items or tokens on ``device``
+    (for error bars); ``memory_*`` are bytes
     as defined by :func:`peak_memory`, with ``memory_method`` saying how they were taken.
     """
 
@@ -207,6 +208,8 @@ class Comparison:
     # what the metric compares outputs with: the data's targets, or the original model's
     # outputs when the data carries none (then ``before`` is 0 by construction)
     reference: str = "targets"
+    # items (or tokens) in each timed forward: throughput is only comparable at one batch
+    batch: int = 0
 
     @property
     def metric_delta(self) -> float:
@@ -249,7 +252,8 @@ class Comparison:
             )
             for row in rows
         ]
-        lines.append(f"{len(self.times_before)} interleaved repeats on {self.device}")
+        repeats = f"{len(self.times_before)} interleaved repeats"
+        lines.append(f"{repeats} of {self.batch} {self.unit} on {self.device}")
         return "\n".join([*lines, f"memory: {self.memory_method}"])
 
 
@@ -377,4 +381,5 @@ def compare(
         times_after=tuple(times_after),
         device=str(_first_tensor(args, kwargs).device),
         reference="targets" if reference is None else ORIGINAL_OUTPUTS,
+        batch=n,
     )

@@ -117,6 +117,16 @@ def test_compare_measures_both_sides_and_restores():
     assert "mse" in text and "items/s" in text and "4 interleaved repeats" in text
 
 
+def test_compare_says_what_batch_and_device_its_throughput_was_timed_on():
+    # the Lab showed 1.4e4 and 6.2e6 items/s for one network, with nothing saying the batch
+    model, X = _doubling_model(), torch.arange(12.0)[:, None]
+    whole = compare(model, lambda: _swap(model, "0", nn.Identity()), (X, X), repeats=2)
+    assert (whole.batch, whole.device) == (12, "cpu")
+    four = compare(model, lambda: _swap(model, "0", nn.Identity()), (X, X), repeats=2, batch_size=4)
+    assert four.batch == 4 and four.to_dict()["batch"] == 4
+    assert "2 interleaved repeats of 4 items on cpu" in str(four)
+
+
 def test_compare_interleaves_timings(monkeypatch):
     clock, log = FakeClock(), []
     monkeypatch.setattr(benchmark.time, "perf_counter", clock)

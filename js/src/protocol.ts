@@ -368,6 +368,8 @@ export interface CompareRecord {
   throughput_after: number;
   unit: string;
   reference: string;
+  batch?: number;
+  device?: string;
 }
 
 /**

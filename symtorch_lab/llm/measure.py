@@ -189,4 +189,5 @@ def measure(
         row["tokens_per_s_best"] = n_tokens / min(seconds)  # least disturbed by other load
         row["forward_ms"] = 1000 * statistics.median(seconds)
         row["device"] = str(device)
+        row["batch_tokens"] = n_tokens  # tokens in each timed forward
     return rows

@@ -198,6 +198,7 @@ def lm_record(rows: list[dict[str, Any]], paths: list[str]) -> dict[str, Any]:
         "memory_after": after["weight_bytes"],
         "memory_method": "weights reachable from the model (bytes)",
         "device": before["device"],
+        "batch": before["batch_tokens"],
         "reference": "held-out tokens",
         **extra,
     }

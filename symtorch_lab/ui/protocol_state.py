@@ -178,6 +178,10 @@ class CompareRecord(TypedDict):
     unit: str
     # what the metric compares with ("targets", "the original network's output"; "" unknown)
     reference: str
+    # units in each timed forward and where it ran (throughput depends on both; 0 / "": not
+    # recorded, e.g. a session file saved before they were)
+    batch: NotRequired[int]
+    device: NotRequired[str]
 
 
 # ------------------------------------------------ symbolic gradients (issue 11): state

@@ -173,4 +173,6 @@ def compare_record(entry: Mapping[str, Any]) -> P.CompareRecord:
         "throughput_after": finite(entry["throughput_after"]),
         "unit": str(entry["unit"]),
         "reference": str(entry.get("reference") or ""),  # files saved before it existed: ""
+        "batch": int(entry.get("batch") or 0),
+        "device": str(entry.get("device") or ""),
     }

@@ -187,6 +187,8 @@ def test_compare_adds_a_record(distilled):
     assert result["metric_name"] == "mse" and len(lab.widget.records) == 1
     assert lab.widget.records[0]["paths"] == ["0"]
     assert lab.widget.records[0]["reference"] == "the original network's output"
+    assert lab.widget.records[0]["batch"] == len(lab.session.data)  # what was timed, where
+    assert lab.widget.records[0]["device"] == "cpu"
     assert_valid(lab)
 
 
