@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareBars, metricLabel, type Rec } from '../src/widgets/comparedata';
+import {
+  compareBars,
+  metricLabel,
+  otherModuleNote,
+  timedOn,
+  type Rec
+} from '../src/widgets/comparedata';
 import { compareScatter, labelPositions } from '../src/widgets/comparescatter';
 import { FALLBACK_THEME, MODEBAR_HEIGHT } from '../src/widgets/theme';
 
@@ -25,6 +31,27 @@ describe('compare figures', () => {
     const { layout } = compareBars(REC, FALLBACK_THEME) as Fig;
     assert.equal(layout.yaxis.title.text, 'mse');
     assert.match(layout.title.text, /<sub>mse vs the original network's output<\/sub>/);
+  });
+
+  it('names the module compared, and says so when another module is selected', () => {
+    const mlp = { ...REC, label: 'mlp', paths: ['mlp'] };
+    const shown = (selected: string | null) =>
+      (compareBars(mlp, FALLBACK_THEME, selected) as Fig).layout;
+    assert.match(shown('mlp').title.text, /^before\/after: mlp<br>/);
+    assert.doesNotMatch(shown('mlp').title.text, /not for the selected/);
+    const other = shown('mlp.0');
+    assert.match(other.title.text, /measured with mlp replaced, not for the selected mlp\.0/);
+    assert.ok(other.margin.t > shown('mlp').margin.t); // room for the third line
+    assert.equal(otherModuleNote(mlp, null), '');
+  });
+
+  it('says what batch and device the throughput was timed on', () => {
+    const timed = { ...REC, batch: 300, device: 'cpu' };
+    const { layout } = compareBars(timed, FALLBACK_THEME) as Fig;
+    assert.equal(layout.yaxis2.title.text, 'samples/s (batch 300 samples · cpu)');
+    assert.match(layout.title.text, /samples\/s timed on batch 300 samples · cpu/);
+    assert.equal(timedOn(REC), ''); // an older record: nothing made up
+    assert.equal((compareBars(REC, FALLBACK_THEME) as Fig).layout.yaxis2.title.text, 'samples/s');
   });
 
   it('labels every bar with its value and marks a zero bar', () => {

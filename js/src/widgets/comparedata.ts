@@ -54,17 +54,36 @@ function barPair(values: number[], axis: '' | '2', name: string, theme: ITheme):
   return zeros.length ? [bar, zeroMark] : [bar];
 }
 
-export function compareBars(rec: Rec, theme: ITheme): { data: object[]; layout: object } {
+/** "batch 300 items · cpu": what the throughput was timed on ('' for records without it). */
+export function timedOn(rec: Rec): string {
+  const parts = [rec.batch ? `batch ${rec.batch} ${rec.unit}` : '', rec.device ?? ''];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** Said under the title when the selected module is not one the record replaced. */
+export function otherModuleNote(rec: Rec, selected: string | null): string {
+  if (selected === null || rec.paths.includes(selected)) return '';
+  return `measured with ${rec.label} replaced, not for the selected ${selected || '(root)'}`;
+}
+
+/** The newest record's bars; `selected`: the module the Lab shows (null: none). */
+export function compareBars(
+  rec: Rec,
+  theme: ITheme,
+  selected: string | null = null
+): { data: object[]; layout: object } {
   const base = layoutFor(theme);
   const label = metricLabel(rec);
+  const note = otherModuleNote(rec, selected);
+  const timed = timedOn(rec);
   const data = [
     ...barPair([rec.before, rec.after], '', rec.metric, theme),
     ...barPair([rec.throughput_before, rec.throughput_after], '2', `${rec.unit}/s`, theme)
   ];
-  const { title, marginTop } = titleBelowModebar(
-    `before/after: ${rec.label}<br><sub>${label}</sub>`,
-    2
-  );
+  const sub = [label, timed && `${rec.unit}/s timed on ${timed}`].filter(Boolean).join('; ');
+  const lines = [`before/after: ${rec.label}`, `<sub>${sub}</sub>`];
+  if (note) lines.push(`<sub>${note}</sub>`);
+  const { title, marginTop } = titleBelowModebar(lines.join('<br>'), lines.length);
   const layout = {
     ...base,
     height: 280 + marginTop - 56,
@@ -77,7 +96,7 @@ export function compareBars(rec: Rec, theme: ITheme): { data: object[]; layout: 
     yaxis: { ...(base.yaxis as object), title: { text: rec.metric }, rangemode: 'tozero' },
     yaxis2: {
       ...(base.yaxis as object),
-      title: { text: `${rec.unit}/s` },
+      title: { text: timed ? `${rec.unit}/s (${timed})` : `${rec.unit}/s` },
       rangemode: 'tozero',
       anchor: 'x2'
     }

@@ -4,13 +4,18 @@
  */
 import Plotly from 'plotly.js-dist-min';
 import type { CompareRecord } from '../protocol';
-import { compareBars } from './comparedata';
+import { compareBars, otherModuleNote } from './comparedata';
 import { compareScatter } from './comparescatter';
 import { readTheme } from './theme';
 
 const CONFIG = { displaylogo: false, responsive: true };
 
-export function drawCompare(box: HTMLElement, el: HTMLElement, records: CompareRecord[]): void {
+export function drawCompare(
+  box: HTMLElement,
+  el: HTMLElement,
+  records: CompareRecord[],
+  selected: string | null
+): void {
   box.hidden = records.length === 0;
   box.dataset.records = String(records.length);
   if (records.length === 0) return;
@@ -23,7 +28,9 @@ export function drawCompare(box: HTMLElement, el: HTMLElement, records: CompareR
     box.append(barPlot, scatterPlot);
   }
   const theme = readTheme(el);
-  const bars = compareBars(records[records.length - 1], theme);
+  const newest = records[records.length - 1];
+  const bars = compareBars(newest, theme, selected);
+  box.dataset.otherModule = String(otherModuleNote(newest, selected) !== '');
   const scatter = compareScatter(records, theme);
   void Plotly.react(barPlot, bars.data, bars.layout, CONFIG);
   void Plotly.react(scatterPlot, scatter.data, scatter.layout, CONFIG);
