@@ -19,6 +19,10 @@ try {
     target: 'node20',
     outdir: out,
     outExtension: { '.js': '.mjs' },
+    // CommonJS dependencies (@lumino/coreutils) require node builtins such as crypto
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+    },
     logLevel: 'warning'
   });
   const files = readdirSync(out).map(name => join(out, name));

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SearchStatus } from '../src/protocol';
-import { disabledButtons, progressText, scoreText, type ShownState } from '../src/widgets/labstate';
+import {
+  disabledButtons,
+  progressText,
+  scoreText,
+  staleText,
+  type ShownState
+} from '../src/widgets/labstate';
 
 const DONE: SearchStatus = {
   model: 'model',
@@ -15,6 +21,16 @@ const DONE: SearchStatus = {
 const base: ShownState = { module: 'mlp', module_status: 'distilled', status: DONE };
 
 describe('Lab widget buttons and progress line', () => {
+  it('a search cut off by a kernel restart reads as stale, every button off', () => {
+    const running: ShownState = { ...base, status: { ...DONE, state: 'running', generation: 13 } };
+    assert.match(progressText(running), /^running: generation 13/);
+    assert.match(
+      staleText(running),
+      /^stale \(kernel restarted or not connected\) · last seen: running: generation 13/
+    );
+    assert.ok(Object.values(disabledButtons(running, false, true)).every(Boolean));
+  });
+
   it('offers Distill and Replace on a distilled module of its own', () => {
     const off = disabledButtons(base, false, false);
     assert.deepEqual(off, {

@@ -3,7 +3,13 @@ import { describe, it, mock } from 'node:test';
 import type { AnyModel } from '@anywidget/types';
 import { ProtocolError } from '../src/requests';
 import { WidgetRequester } from '../src/widgets/labrequest';
-import { NOT_CONNECTED, watchConnection } from '../src/widgets/liveness';
+import { Signal } from '@lumino/signaling';
+import {
+  KERNEL_RESTARTED,
+  NOT_CONNECTED,
+  watchConnection,
+  watchKernel
+} from '../src/widgets/liveness';
 import { MockModel } from './mockmodel';
 
 type Status = (msg: { content: { execution_state: string } }) => void;
@@ -85,5 +91,35 @@ describe('watchConnection', () => {
     const { model, lost } = setup();
     (model as unknown as { _emit: (n: string) => void })._emit('comm_live_update');
     assert.deepEqual(lost, [NOT_CONNECTED]);
+  });
+});
+
+describe('watchKernel', () => {
+  function kernelModel() {
+    const kernel = { status: 'busy', statusChanged: new Signal<object, string>({}) };
+    const model = new MockModel<Record<string, unknown>>({});
+    Object.assign(model, { widget_manager: { kernel } });
+    const lost: string[] = [];
+    const stop = watchKernel(model as unknown as AnyModel, m => lost.push(m));
+    return { kernel, lost, stop };
+  }
+
+  it('says at once that the kernel restarted mid-search, once', () => {
+    const { kernel, lost } = kernelModel();
+    kernel.statusChanged.emit('busy');
+    kernel.statusChanged.emit('idle');
+    assert.deepEqual(lost, []);
+    kernel.statusChanged.emit('restarting');
+    kernel.statusChanged.emit('dead');
+    assert.deepEqual(lost, [KERNEL_RESTARTED]);
+  });
+
+  it('stops listening when the view goes away, and needs no kernel', () => {
+    const { kernel, lost, stop } = kernelModel();
+    stop();
+    kernel.statusChanged.emit('dead');
+    assert.deepEqual(lost, []);
+    const bare = new MockModel<Record<string, unknown>>({});
+    assert.doesNotThrow(() => watchKernel(bare as unknown as AnyModel, () => undefined)());
   });
 });

@@ -16,7 +16,7 @@ import { drawState, frontOf, type IViewState, type LabModel } from './labdraw';
 import { buildLawDom, drawLaw, wireLaw } from './labmarks';
 import type { ProtocolError } from '../requests';
 import { WidgetRequester, type Payload } from './labrequest';
-import { watchConnection } from './liveness';
+import { watchConnection, watchKernel } from './liveness';
 import { onThemeChange } from './theme';
 
 const CLICK_DEBOUNCE_MS = 300;
@@ -32,12 +32,12 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     const own = drawLaw(law, known, model.get('detail'), model.get('points'), error);
     dom.error.hidden ||= own; // the law's error shows beside its box
   };
-  const requests = new WidgetRequester(
-    watchConnection(model, message => {
-      view.lost = message;
-      redraw();
-    })
-  );
+  const lose = (message: string) => {
+    view.lost ||= message;
+    redraw();
+  };
+  const requests = new WidgetRequester(watchConnection(model, lose));
+  const stopKernelWatch = watchKernel(model, lose); // a restart mid-search: say so at once
   const send = <K extends RequestType>(
     type: K,
     payload: Omit<Payload<K>, 'model'>,
@@ -82,13 +82,13 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
     dom.detail.hidden = !detail; // visible before plotly measures the plot's size
     if (detail) drawParity(dom.parity, el, detail, model.get('parity'));
   };
-  const compare = () => drawCompare(dom.compare, el, model.get('records'));
+  const compare = () => drawCompare(dom.compare, el, model.get('records'), model.get('module'));
   const boundary = labBoundary(dom.boundary, el, model);
   const handlers: [string, () => void][] = [
     ['change:points change:picks change:module', front],
     ['change:detail', front],
     ['change:detail change:parity', parity],
-    ['change:records', compare],
+    ['change:records change:module', compare],
     ['change:boundary change:boundary_grid', boundary],
     ['change:status change:module_status change:module change:error change:detail', redraw],
     ['change:points change:known_law', redraw]
@@ -109,6 +109,7 @@ export function renderLab({ model, el }: RenderProps<LabModel>): () => void {
   return () => {
     handlers.forEach(([events, fn]) => model.off(events as 'change:points', fn));
     requests.dispose();
+    stopKernelWatch();
     stopTheme();
     const plots = [dom.front, dom.parity, dom.boundary, ...dom.compare.children];
     plots.forEach(n => Plotly.purge(n as HTMLElement));

@@ -8,7 +8,7 @@ import type { LabState } from '../protocol';
 import { drawFront } from './frontplot';
 import { renderLatex } from './labdetail';
 import type { ILabDom } from './labdom';
-import { disabledButtons, progressText, scoreText } from './labstate';
+import { disabledButtons, progressText, scoreText, staleText } from './labstate';
 
 type Buffer = DataView | null;
 export type LabModel = LabState & { parity: Buffer; boundary_grid: Buffer; _stl_kind: string };
@@ -27,8 +27,9 @@ export function drawState(dom: ILabDom, model: AnyModel<LabModel>, view: IViewSt
   const name = module === null ? '(no module selected)' : module || '(root)';
   dom.title.textContent = `${model.get('model')} › ${name}`;
   dom.title.dataset.status = shown.module_status;
-  dom.progress.textContent = progressText(shown);
-  dom.progress.dataset.state = shown.status?.state ?? 'idle';
+  const stale = view.lost !== '';
+  dom.progress.textContent = stale ? staleText(shown) : progressText(shown);
+  dom.progress.dataset.state = stale ? 'stale' : (shown.status?.state ?? 'idle');
   const off = disabledButtons(shown, view.busy, view.lost !== '');
   dom.distill.disabled = dom.explain.disabled = off.distill;
   dom.stop.disabled = off.stop;

@@ -20,6 +20,11 @@ export function progressText(s: ShownState): string {
   return `${st.state}: generation ${st.generation}, ${time}, ${st.n_candidates} candidates · ${st.message}`;
 }
 
+/** The progress line of a view with no running Lab behind it: what it last showed, as stale. */
+export function staleText(s: ShownState): string {
+  return `stale (kernel restarted or not connected) · last seen: ${progressText(s)}`;
+}
+
 export interface IDisabled {
   distill: boolean;
   stop: boolean;

@@ -10,6 +10,11 @@ import * as P from '../protocol';
 export const NOT_CONNECTED =
   'This view is not connected to a running Lab (the kernel was restarted, or the notebook was ' +
   'reopened from its saved widget state). Re-run the cell that displays the Lab to reconnect.';
+export const KERNEL_RESTARTED =
+  'The kernel was restarted (or stopped): this view shows the Lab as it was, and its search ' +
+  'is no longer running. Re-run the cell that displays the Lab to reconnect.';
+/** Kernel states after which the Lab behind a view is gone. */
+const GONE = new Set(['restarting', 'autorestarting', 'dead']);
 /** An idle kernel acknowledges a message (status "busy") within milliseconds. */
 const NO_SIGN_MS = 1500;
 /** The reply is sent before the kernel goes idle; allow for delivery. */
@@ -84,4 +89,29 @@ export function watchConnection(model: AnyModel, onLost: (message: string) => vo
       model.off(name as 'msg:custom', callback);
     }) as AnyModel['off']
   };
+}
+
+interface IStatusSignal {
+  connect(slot: (sender: unknown, status: string) => void): unknown;
+  disconnect(slot: (sender: unknown, status: string) => void): unknown;
+}
+
+/**
+ * Tell `onLost(KERNEL_RESTARTED)` (once) when the kernel behind `model` restarts or dies, without
+ * waiting for a request to go unanswered (the view would keep showing "running"). Returns the
+ * function that stops watching; a no-op where the widget manager has no kernel to watch.
+ */
+export function watchKernel(model: AnyModel, onLost: (message: string) => void): () => void {
+  const manager = model.widget_manager as unknown as {
+    kernel?: { statusChanged?: IStatusSignal } | null;
+  };
+  const signal = manager?.kernel?.statusChanged;
+  if (!signal) return () => undefined;
+  const slot = (_sender: unknown, status: string) => {
+    if (!GONE.has(status)) return;
+    signal.disconnect(slot);
+    onLost(KERNEL_RESTARTED);
+  };
+  signal.connect(slot);
+  return () => void signal.disconnect(slot);
 }
