@@ -210,6 +210,8 @@ def test_distill_mlps_replaces_resumes_and_restores_to_identical_logits(tmp_path
     assert (record["metric"], record["unit"]) == ("perplexity", "tokens")
     assert record["before"] == rows[0]["perplexity"]
     assert record["after"] == rows[3]["perplexity"]
+    assert record["batch"] == rows[0]["batch_tokens"] == 6 * 16  # tokens per timed forward
+    assert record["device"] == "cpu"
 
 
 def test_train_charlm_command_saves_a_model_that_loads(tmp_path, capsys):
