@@ -112,6 +112,7 @@ describe('watchKernel', () => {
     kernel.statusChanged.emit('restarting');
     kernel.statusChanged.emit('dead');
     assert.deepEqual(lost, [KERNEL_RESTARTED]);
+    assert.match(KERNEL_RESTARTED, /not connected to a running Lab.*Re-run the cell/);
   });
 
   it('stops listening when the view goes away, and needs no kernel', () => {

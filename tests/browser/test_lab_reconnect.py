@@ -133,6 +133,9 @@ def test_after_a_kernel_restart_the_old_widget_says_how_to_reconnect(lab_server,
     expect(error).to_contain_text(RECONNECT)
     for button in ("distill", "compare-button", "replace", "restore"):
         expect(widget.locator(f".stl-lab-{button}")).to_be_disabled()
+    progress = widget.locator(".stl-lab-progress")  # what it showed, marked stale
+    expect(progress).to_have_attribute("data-state", "stale")
+    expect(progress).to_contain_text("stale (kernel restarted or not connected) · last seen:")
     # the panel: one message, no "Click a module…" beside "No torch.nn.Module…"
     expect(page.locator(f"{PANEL} .stl-panel-status")).to_contain_text("No torch.nn.Module")
     expect(page.locator(f"{PANEL} .stl-panel-actions")).to_be_hidden()

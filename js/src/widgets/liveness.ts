@@ -11,8 +11,9 @@ export const NOT_CONNECTED =
   'This view is not connected to a running Lab (the kernel was restarted, or the notebook was ' +
   'reopened from its saved widget state). Re-run the cell that displays the Lab to reconnect.';
 export const KERNEL_RESTARTED =
-  'The kernel was restarted (or stopped): this view shows the Lab as it was, and its search ' +
-  'is no longer running. Re-run the cell that displays the Lab to reconnect.';
+  'The kernel was restarted (or stopped): this view is not connected to a running Lab any ' +
+  'more; it shows the Lab as it was, and no search is running. Re-run the cell that displays ' +
+  'the Lab to reconnect.';
 /** Kernel states after which the Lab behind a view is gone. */
 const GONE = new Set(['restarting', 'autorestarting', 'dead']);
 /** An idle kernel acknowledges a message (status "busy") within milliseconds. */
