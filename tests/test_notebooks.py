@@ -73,6 +73,11 @@ def test_notebook_is_stored_without_outputs(path):
 AFTER_RUN_ALL = {
     "quickstart.ipynb": "assert not lab.session.replaced_elsewhere('mlp'), "
     "'Run All leaves the Lab locked: mlp is replaced by another Lab'",
+    # the Lab on the distilled session opens on a distilled MLP with its front (it showed
+    # "(no module selected)"), and the original's working memory is seen (it showed 0)
+    "llm.ipynb": "assert lab.selected_module in session.jobs and lab.widget.points, lab\n"
+    "row = llm.measure(model, val_ids, {'original': None}, window=window, repeats=1)[0]\n"
+    "assert row['working_bytes'] > 0, row",
     # A1's pick is the law c*x0^2 + x1^2 (complexity 7), shown without "a - (-b)" (simple issue)
     "symbolic_gradients.ipynb": "pick = results['A1'][2].selected\n"
     "assert pick.complexity == 7 and '(-' not in str(pick.expression), results['A1'][2]",
