@@ -88,6 +88,8 @@ def test_distill_click_pick_replace(lab_server, page, artifacts):
     expect(compare).to_have_attribute("data-records", "1")
     expect(compare.locator(".js-plotly-plot")).to_have_count(2)
     expect(compare.locator(".stl-lab-compare-bars .bars .point")).to_have_count(4)
+    bars = compare.locator(".stl-lab-compare-bars")  # what the throughput was timed on
+    expect(bars).to_contain_text("items/s timed on batch 400 items · cpu")
     compare.screenshot(path=artifacts / "lab_compare.png")
     _record(artifacts, click_to_first_front_s=round(first_front_s, 3))
     assert page.js_errors == []
