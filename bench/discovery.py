@@ -12,6 +12,9 @@ in practice):
   perfect fit): the split is tested first, then the plain search gets half the budget and the
   pieces the other half (no split: the plain search gets all of it);
 - ``decompose_half``: the same at ``T/2``: "the same laws in half the budget";
+- ``restarts2``: ``Distiller(restarts=2)`` at ``T`` (two seeds in two threads, merged) next
+  to ``distiller_2T`` (one thread at ``2T``): "T seconds on both cores find what one thread
+  finds in 2T";
 - on trained networks (section 2): the network's outputs are distilled at ``T`` and the pick
   rules ``best`` (PySR's) and ``floor`` (simplest at the network's own validation error)
   compared: the pick should be the law wherever the law is on the front;
@@ -48,7 +51,9 @@ from symtorch_lab.front import ParetoFront  # noqa: E402
 from symtorch_lab.science.recovery import recovers  # noqa: E402
 
 UNARY = ["sin", "cos", "exp", "square"]
-METHODS = ("raw", "distiller", "decompose", "decompose_half")
+METHODS = ("raw", "distiller", "decompose", "decompose_half", "restarts2", "distiller_2T")
+# restarts2: two seeds in two threads for T, merged; distiller_2T: one thread for 2T (the issue's
+# "a budget of T seconds finds what one thread finds in 2T")
 # name, law (infix over x0..), number of inputs, sampling range
 PROBLEMS = [
     ("nguyen5", "sin(x0^2)*cos(x0) - 1", 1, (-1, 1)),
@@ -198,6 +203,10 @@ def run_method(method, X, y, law, args, seed, net) -> dict:
         return run_raw(X, y, law, args, seed)
     if method == "distiller":
         return run_distiller(X, y, law, args, seed)
+    if method == "restarts2":
+        return run_distiller(X, y, law, args, seed, restarts=2)
+    if method == "distiller_2T":
+        return run_distiller(X, y, law, args, seed, budget=2 * args.budget)
     if method in ("decompose", "decompose_half"):
         budget = args.budget / 2 if method == "decompose_half" else args.budget
         return run_distiller(X, y, law, args, seed, net, budget=budget, decompose=True)
@@ -210,7 +219,7 @@ def section_engines(args) -> list[dict]:
     for seed in range(args.seeds):
         for name, law, d, rng in PROBLEMS[: args.problems]:
             X, y, expr = data(law, d, rng, args.rows, seed)
-            for method in METHODS:
+            for method in args.methods:
                 r = run_method(method, X, y, law, args, seed, torch_law(expr))
                 rows.append({"problem": name, "law": law, "seed": seed, "method": method, **r})
                 print(rows[-1], flush=True)
@@ -261,7 +270,8 @@ def markdown(engines: list[dict], nets: list[dict], args) -> str:
         "# Laws found and picked at an equal wall budget (bench/discovery.py)",
         "",
         f"Every search gets the same wall budget T = {args.budget:g} s (`timeout_in_seconds`; "
-        f"raw pyoperon `max_time`; generations unbounded), `decompose_half` gets T/2; population "
+        f"raw pyoperon `max_time`; generations unbounded), `decompose_half` gets T/2 and "
+        f"`distiller_2T` 2T; population "
         f"{args.population}, maxsize {args.maxsize}, {args.rows} rows, seeds {seeds}. Wall = "
         "the search plus the Distiller's float64 polish (T does not bound the polish).",
         f"Machine: 2 cores shared with other jobs, 1-minute load {min(loads, default=0):.1f}–"
@@ -329,6 +339,7 @@ def main(argv=None) -> None:
     p.add_argument("--maxsize", type=int, default=20)
     p.add_argument("--rows", type=int, default=500)
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     p.add_argument("--problems", type=int, default=len(PROBLEMS))
     p.add_argument("--train-steps", type=int, default=3000)
     p.add_argument("--network-problems", nargs="*", default=["nguyen12", "mixed3", "nguyen10"])

@@ -26,9 +26,10 @@ export function buildLawDom(): ILawDom {
   const input = document.createElement('input');
   input.className = 'stl-lab-law-input';
   input.type = 'text';
-  input.placeholder = 'known law, e.g. q1*q2/r^2 (constant factors are found)';
+  input.placeholder = 'known law, e.g. q1*q2/r^2';
   input.setAttribute('aria-label', 'known law');
-  input.title = 'Mark the front members that recover this law (empty: no marks)';
+  input.title =
+    'Mark the front members that recover this law; constant factors are found (empty: no marks)';
   const apply = document.createElement('button');
   apply.className = 'jp-Button stl-lab-button stl-lab-law-apply';
   apply.type = 'submit';
