@@ -246,11 +246,7 @@ def test_timeout_budget(product):
     assert front and 0.4 < elapsed < 60.0, elapsed  # unbounded generations: the timeout ended it
 
 
-@pytest.mark.skipif(
-    signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
-    reason="SIGINT is not Python's KeyboardInterrupt here",
-)
-def test_keyboard_interrupt_returns_partial_front(product):
+def test_keyboard_interrupt_returns_partial_front(product, python_sigint):
     X, y = product
     started, event = threading.Event(), threading.Event()
 
