@@ -164,3 +164,12 @@ def to_lists(node: Tree) -> list:
     if node[0] in ("const", "var"):
         return list(node)
     return [node[0], *(to_lists(child) for child in node[1:])]
+
+
+def substitute(tree: tuple, mapping: dict[int, tuple]) -> tuple:
+    """``tree`` with each ``("var", i)`` replaced by ``mapping[i]`` (a subtree); constants kept."""
+    if tree[0] == "var":
+        return mapping[tree[1]]
+    if tree[0] == "const":
+        return tree
+    return (tree[0], *(substitute(t, mapping) for t in tree[1:]))

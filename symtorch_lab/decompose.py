@@ -26,6 +26,7 @@ import torch
 
 from . import _pieces, fanout, units
 from ._params import loss_value, subsample
+from ._tree import substitute
 from .expression import Expression
 from .front import Candidate, ParetoFront, pareto_candidates
 from .polish import polish
@@ -205,13 +206,13 @@ def _leaf_trees(node: Node, trees: list[tuple]) -> list[tuple]:
     """A leaf's trees (over its search's columns) back over the global columns."""
     cols = node.cols
     if node.found.kind not in ("translation", "scaling"):
-        return [_substitute(t, {n: ("var", c) for n, c in enumerate(cols)}) for t in trees]
+        return [substitute(t, {n: ("var", c) for n, c in enumerate(cols)}) for t in trees]
     i, j = node.found.pair
     op = "sub" if node.found.kind == "translation" else "div"
     others = [k for k in range(len(cols)) if k not in (i, j)]
     mapping = {0: (op, ("var", cols[i]), ("var", cols[j]))}
     mapping.update({1 + n: ("var", cols[k]) for n, k in enumerate(others)})
-    return [_substitute(t, mapping) for t in trees]
+    return [substitute(t, mapping) for t in trees]
 
 
 def _assemble(f, X, node: Node, leaf_trees) -> list[Expression]:
@@ -287,14 +288,6 @@ def _best(trees: list[tuple], X: np.ndarray, y: np.ndarray) -> list[Expression]:
         cands.append(Candidate(expr.complexity, loss, expr))
     kept = pareto_candidates(cands)[-2 * KEEP :] if cands else []
     return [c.expression for c in kept]
-
-
-def _substitute(tree: tuple, mapping: dict[int, tuple]) -> tuple:
-    if tree[0] == "var":
-        return mapping[tree[1]]
-    if tree[0] == "const":
-        return tree
-    return (tree[0], *(_substitute(t, mapping) for t in tree[1:]))
 
 
 __all__ = ["Plan", "check_network", "extend_front", "fan_out", "network_column", "prepare", "TOL"]

@@ -34,6 +34,7 @@ import numpy as np
 import sympy
 
 from ._sympy_bridge import run_bounded
+from ._tree import substitute
 from .expression import Expression
 from .front import Candidate, ParetoFront
 from .polish import polish
@@ -184,14 +185,6 @@ def _fold(op: str, items: list[tuple]) -> tuple:
     return tree
 
 
-def _substitute(tree: tuple, mapping: dict[int, tuple]) -> tuple:
-    if tree[0] == "var":
-        return mapping[tree[1]]
-    if tree[0] == "const":
-        return tree
-    return (tree[0], *(_substitute(t, mapping) for t in tree[1:]))
-
-
 @dataclass(frozen=True)
 class PiAnalysis:
     """The groups and the output monomial of one output: ``y = monomial · g(groups)``."""
@@ -308,7 +301,7 @@ def _g_trees(distiller, pi: PiAnalysis, P, target, w) -> list[tuple]:
     piece.callbacks = (lambda _: distiller._stop_event.is_set(),)  # Stop reaches this search
     piece.fit(P, target, w, variable_names=pi_names)
     mapping = {j: monomial_tree(e) for j, e in enumerate(pi.groups)}
-    return [_substitute(c.expression.tree, mapping) for c in piece.fronts_[0]]
+    return [substitute(c.expression.tree, mapping) for c in piece.fronts_[0]]
 
 
 def _rebuilt(front: ParetoFront, cands, note: str) -> ParetoFront:
