@@ -43,6 +43,12 @@ SEARCH = {
     "maxsize": 35,
     "model_selection": "best",
     "timeout_in_seconds": None,
+    # Fit on every recorded row (Session max_samples below), not the default 2000: the
+    # network's residuals are heavy-tailed (largest squared error ~500x the mean), so the
+    # smallest Lorenz term (−s2 in ṡ2, 4 % of its equation) is poorly pinned by a subsample:
+    # measured −0.87 to −0.90 on 2000 rows, −0.95 on 4000 (the ceiling of a full quadratic
+    # least-squares fit of the network, 0.948).
+    "max_rows": 4000,
 }
 EXPECTED = (
     "ds1 = 10*(s2 - s1)",
