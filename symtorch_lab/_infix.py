@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy
@@ -239,9 +240,44 @@ def _digits(value: float, digits: int) -> str:
     return text
 
 
+def simple_fraction(value: float) -> tuple[int, int, bool] | None:
+    """``(p, q, times_pi)`` when ``value`` is exactly the float of ``p/q`` (a fraction whose
+    decimals do not end, denominator 3 to 12, below 100 in size) or of ``p*pi/q`` (q 1 or 2):
+    the values the polish snaps constants to, shown as such (``2/9``, not ``0.2222``)."""
+    if not math.isfinite(value) or value == 0:
+        return None
+    for q in (1, 2):
+        p = round(value / math.pi * q)
+        if p != 0 and p * math.pi / q == value:
+            return (p // 2, 1, True) if q == 2 and p % 2 == 0 else (p, q, True)
+    f = Fraction(value).limit_denominator(12)
+    q = f.denominator
+    while q % 2 == 0 or q % 5 == 0:
+        q //= 2 if q % 2 == 0 else 5
+    if abs(value) >= 100 or q == 1 or float(f) != value:
+        return None
+    return f.numerator, f.denominator, False
+
+
+def _fraction_text(value: float, latex: bool) -> tuple[str, int] | None:
+    found = simple_fraction(value)
+    if found is None:
+        return None
+    p, q, times_pi = found
+    sign, p = ("-" if p < 0 else ""), abs(p)
+    if latex:
+        top = (r"\pi" if p == 1 else rf"{p} \pi") if times_pi else str(p)
+        text = top if q == 1 else rf"\frac{{{top}}}{{{q}}}"
+        return sign + text, NEG if sign else (MUL if q == 1 and p != 1 else ATOM)
+    top = ("pi" if p == 1 else f"{p}*pi") if times_pi else str(p)
+    text = top if q == 1 else f"{top}/{q}"
+    return sign + text, ATOM if text == "pi" and not sign else MUL
+
+
 def _latex_number(value: float, precision: int) -> tuple[str, int]:
-    if abs(value) == math.pi:
-        return (r"\pi", ATOM) if value > 0 else (r"-\pi", NEG)
+    fraction = _fraction_text(value, latex=True)
+    if fraction is not None:
+        return fraction
     text = _digits(value, precision)
     if "e" in text:
         mantissa, exponent = text.split("e")
@@ -276,11 +312,16 @@ def _exact(value: float) -> str:
 
 
 def to_infix(tree: Tree, names: Sequence[str], digits: int | None = 4) -> str:
-    """Readable infix; ``digits`` significant digits, or ``None`` for exact (repr) floats."""
+    """Readable infix; ``digits`` significant digits, or ``None`` for exact (repr) floats.
+
+    With ``digits``, a constant that is exactly a snapped fraction or multiple of pi is written
+    as one (``2/9``, ``pi/2``, see :func:`simple_fraction`)."""
 
     def number(value: float) -> tuple[str, int]:
         if abs(value) == math.pi:  # read back as math.pi exactly
             text = "pi" if value > 0 else "-pi"
+        elif digits is not None and (fraction := _fraction_text(value, latex=False)):
+            return fraction  # display only: 2/9 reads back as a division, equal in value
         else:
             text = _exact(value) if digits is None else _digits(value, digits)
         return text, NEG if text.startswith("-") else ATOM

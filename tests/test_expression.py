@@ -380,6 +380,32 @@ def test_pi_is_shown_as_pi_and_reads_back_exactly():
     assert e.sympy() == sympy.pi * sympy.Symbol("x0") ** 2 - sympy.pi
 
 
+def test_snapped_fractions_and_multiples_of_pi_are_shown_as_such():
+    # Stokes' 2/9 printed as 0.2222 and the logistic's 1/9 as 0.1111: values the polish snaps
+    # to, exactly, shown as the decimals a physicist has to recognise
+    x0 = ("var", 0)
+    cases = [
+        (2 / 9, "2/9*x0", r"\frac{2}{9} \cdot x_{0}"),
+        (-1 / 3, "-1/3*x0", r"-\frac{1}{3} \cdot x_{0}"),
+        (math.pi / 2, "pi/2*x0", r"\frac{\pi}{2} \cdot x_{0}"),
+        (-3 * math.pi / 2, "-3*pi/2*x0", r"-\frac{3 \pi}{2} \cdot x_{0}"),
+        (2 * math.pi, "2*pi*x0", r"2 \pi \cdot x_{0}"),
+    ]
+    for value, text, latex in cases:
+        e = Expression(("mul", ("const", value), x0), NAMES)
+        assert (str(e), e.latex()) == (text, latex)
+        back = Expression.from_infix(str(e), NAMES)
+        assert back.numpy(np.array([[1.7, 0, 0]]))[0] == pytest.approx(1.7 * value, rel=1e-15)
+        assert Expression.from_infix(e.to_infix(None), NAMES) == e  # exact text unchanged
+    power = Expression(("pow", x0, ("const", 1 / 3)), NAMES)
+    ratio = Expression(("div", x0, ("const", 2 / 3)), NAMES)
+    right = Expression(("mul", x0, ("const", -2 / 9)), NAMES)
+    assert (str(power), str(ratio), str(right)) == ("x0^(1/3)", "x0/(2/3)", "x0*(-2/9)")
+    # a fitted value near a fraction, a terminating decimal, a big one: decimals as before
+    for value, text in [(0.2222, "0.2222*x0"), (0.25, "0.25*x0"), (700 / 3, "233.3*x0")]:
+        assert str(Expression(("mul", ("const", value), x0), NAMES)) == text
+
+
 def test_constants_complexity_and_with_constants():
     expr = Expression.from_infix("2.5*x0^2 + 0.5*cos(x2) + x0^1.5", NAMES)
     # integral exponents are structure: not fitted, not listed

@@ -86,6 +86,15 @@ def test_snaps_to_a_multiple_of_pi():
     assert str(polished) == "pi*square(r)"
 
 
+def test_stokes_constant_snaps_and_reads_as_two_ninths():
+    names = ("rp", "rf", "g", "r", "mu")
+    X, y, w = _exact_data("2/9*(rp - rf)*g*r^2/mu", names)
+    start = Expression.from_infix("0.22221*(rp - rf)*g*r^2/mu", names)
+    polished, loss = polish(start, X, y, w)
+    assert polished.constants == pytest.approx([2 / 9], abs=0)
+    assert str(polished).startswith("2/9*") and loss < 1e-20, str(polished)
+
+
 # ------------------------------------------------------------------ bounded sympy work
 
 TOWER = "9^9^9^9"
