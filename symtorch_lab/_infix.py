@@ -240,17 +240,24 @@ def _digits(value: float, digits: int) -> str:
     return text
 
 
+PI_DENOMINATORS = (1, 2)
+"""Constants snap to multiples of pi/q for these q (``polish``) and are shown as such here."""
+MAX_DENOMINATOR = 12
+"""Constants snap to fractions p/q up to this q (``polish``) and are shown as such here."""
+
+
 def simple_fraction(value: float) -> tuple[int, int, bool] | None:
     """``(p, q, times_pi)`` when ``value`` is exactly the float of ``p/q`` (a fraction whose
-    decimals do not end, denominator 3 to 12, below 100 in size) or of ``p*pi/q`` (q 1 or 2):
-    the values the polish snaps constants to, shown as such (``2/9``, not ``0.2222``)."""
+    decimals do not end, q up to :data:`MAX_DENOMINATOR`, below 100 in size) or of
+    ``p*pi/q`` (q in :data:`PI_DENOMINATORS`): the values the polish snaps constants to,
+    computed as it computes them, shown as such (``2/9``, not ``0.2222``)."""
     if not math.isfinite(value) or value == 0:
         return None
-    for q in (1, 2):
+    for q in PI_DENOMINATORS:
         p = round(value / math.pi * q)
         if p != 0 and p * math.pi / q == value:
             return (p // 2, 1, True) if q == 2 and p % 2 == 0 else (p, q, True)
-    f = Fraction(value).limit_denominator(12)
+    f = Fraction(value).limit_denominator(MAX_DENOMINATOR)
     q = f.denominator
     while q % 2 == 0 or q % 5 == 0:
         q //= 2 if q % 2 == 0 else 5

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._infix import MAX_DENOMINATOR, PI_DENOMINATORS
 from ._refit import within_standard_error
 from ._sympy_bridge import merge_constants, run_bounded, sympy_to_tree
 from .expression import Expression
@@ -217,8 +218,8 @@ def _simple_values(value: float) -> list[float]:
     if not math.isfinite(value):
         return []
     out = [0.0, float(round(value)), round(2 * value) / 2]
-    out += [round(value / math.pi * q) * math.pi / q for q in (1, 2)]
-    out += [float(Fraction(round(value * q), q)) for q in range(3, 13)]
+    out += [round(value / math.pi * q) * math.pi / q for q in PI_DENOMINATORS]
+    out += [float(Fraction(round(value * q), q)) for q in range(3, MAX_DENOMINATOR + 1)]
     if value != 0:
         magnitude = math.floor(math.log10(abs(value)))
         out += [round(value, -magnitude + d) for d in range(0, 6)]
